@@ -1,0 +1,48 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Principal } from '../auth/auth.types.js';
+import { CacheInvalidator } from '../cache/cache-invalidator.service.js';
+import { scopeOfPattern } from '../cache/cache-scopes.js';
+import { CachedExecutor } from '../cache/cached-executor.service.js';
+import { DomainError } from '../common/errors.js';
+import { METRIC_TYPES } from '../metrics/metric-registry.js';
+import { TimeSeriesService } from './time-series.service.js';
+
+@Injectable()
+export class CacheManagementService {
+  private readonly logger = new Logger('CacheManagement');
+
+  constructor(
+    private readonly invalidator: CacheInvalidator,
+    private readonly executor: CachedExecutor,
+    private readonly timeSeries: TimeSeriesService,
+  ) {}
+
+  async invalidate(caller: Principal, pattern: string | undefined) {
+    const { pattern: name, scope } = scopeOfPattern(pattern);
+    await this.invalidator.invalidate(caller.organizationId, [scope]);
+    return { message: 'Cache invalidated successfully', organization_id: caller.organizationId, pattern: name };
+  }
+
+  /** Recomputes the organization's common results in the background; the request does not wait. */
+  refresh(caller: Principal) {
+    const work = METRIC_TYPES.map((metric) =>
+      this.timeSeries.find(caller, metric, { period: '30d', granularity: 'daily', timezone: 'UTC' }, true),
+    );
+    void Promise.allSettled(work).then((results) => {
+      const failed = results.filter((r) => r.status === 'rejected').length;
+      if (failed > 0)
+        this.logger.warn(
+          `cache refresh for organization ${caller.organizationId}: ${failed} of ${results.length} failed`,
+        );
+    });
+    return { message: 'Cache refresh initiated in background', organization_id: caller.organizationId };
+  }
+
+  async stats(caller: Principal) {
+    const { hits, misses, entries } = await this.executor.stats(caller.organizationId).catch(() => {
+      throw new DomainError('SERVICE_UNAVAILABLE', 'the cache is unreachable; try again shortly', {}, 5);
+    });
+    const total = hits + misses;
+    return { organization_id: caller.organizationId, hits, misses, hit_ratio: total === 0 ? 0 : hits / total, entries };
+  }
+}

@@ -1,0 +1,51 @@
+import { Injectable } from '@nestjs/common';
+import jwt from 'jsonwebtoken';
+import { AppConfig } from '../config/app-config.js';
+import { DomainError } from '../common/errors.js';
+import { ROLES, type Principal, type Role } from './auth.types.js';
+
+/**
+ * Verifies Pulse's HS256 tokens. Every rule of the contract is checked here:
+ * the algorithm is pinned (so `alg: none` and other algorithms fail), `exp` is
+ * required, `org_id` must be a positive integer and `role` one of the three.
+ */
+@Injectable()
+export class TokenService {
+  constructor(private readonly config: AppConfig) {}
+
+  verify(token: string): Principal {
+    let payload: string | jwt.JwtPayload;
+    try {
+      payload = jwt.verify(token, this.config.jwtSecret, { algorithms: ['HS256'] });
+    } catch (error) {
+      throw unauthorized(error instanceof jwt.TokenExpiredError ? 'token expired' : 'invalid token');
+    }
+    if (typeof payload !== 'object' || payload === null) throw unauthorized('invalid token');
+    const { sub, org_id: organizationId, role, exp } = payload as Record<string, unknown>;
+    if (typeof exp !== 'number') throw unauthorized('token has no exp claim');
+    if (typeof sub !== 'string' || sub.length === 0) throw unauthorized('token has no sub claim');
+    if (typeof organizationId !== 'number' || !Number.isSafeInteger(organizationId) || organizationId <= 0) {
+      throw unauthorized('token org_id must be a positive integer');
+    }
+    if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) {
+      throw unauthorized(`token role must be one of ${ROLES.join(', ')}`);
+    }
+    return { subject: sub, organizationId, role: role as Role };
+  }
+
+  sign(claims: { sub: string; org_id: number; role: Role }, expiresInSeconds: number): string {
+    return signToken(claims, this.config.jwtSecret, expiresInSeconds);
+  }
+}
+
+export function signToken(
+  claims: { sub: string; org_id: number; role: Role },
+  secret: string,
+  expiresInSeconds: number,
+) {
+  return jwt.sign(claims, secret, { algorithm: 'HS256', expiresIn: expiresInSeconds });
+}
+
+function unauthorized(message: string): DomainError {
+  return new DomainError('UNAUTHORIZED', message);
+}

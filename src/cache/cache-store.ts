@@ -1,0 +1,33 @@
+import type { Scope } from './cache-scopes.js';
+
+export class CacheUnavailableError extends Error {}
+
+/**
+ * The storage the cached executor runs on. Keys are opaque strings built by
+ * cache-keys.ts; every operation of one organization touches only keys that
+ * carry its hash tag. Implementations throw CacheUnavailableError (or any
+ * error) when they cannot answer; the executor then degrades to the database.
+ */
+export abstract class CacheStore {
+  /**
+   * Current generation of each scope, prefixed by the store's incarnation: a
+   * token that changes whenever the store may have lost or rolled back
+   * counters (a Redis restart), so no tag can ever repeat.
+   */
+  abstract generations(organizationId: number, scopes: readonly Scope[]): Promise<string>;
+  abstract bump(organizationId: number, scopes: readonly Scope[]): Promise<void>;
+  abstract get(key: string): Promise<string | null>;
+  /** Stores `value` and records `member` in the organization's entry index until it expires. */
+  abstract set(organizationId: number, key: string, value: string, ttlMs: number, member: string): Promise<void>;
+  /** Takes a short lock; returns its token, or null when someone else holds it. */
+  abstract tryLock(key: string, ttlMs: number): Promise<string | null>;
+  abstract unlock(key: string, token: string): Promise<void>;
+  abstract countResult(organizationId: number, result: 'hits' | 'misses'): Promise<void>;
+  abstract counters(organizationId: number): Promise<{ hits: number; misses: number }>;
+  /** Members of the entry index that have not expired. */
+  abstract entries(organizationId: number): Promise<string[]>;
+  /** Whether results may be read and stored now (false while recovering from an outage). */
+  abstract isReady(): boolean;
+  /** A bump failed: serve nothing until the store has recovered and replayed the outbox. */
+  abstract suspect(): void;
+}

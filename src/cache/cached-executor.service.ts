@@ -1,0 +1,185 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
+import type { MetricType } from '../metrics/metric-registry.js';
+import { MetricsService } from '../observability/metrics.service.js';
+import { CacheKeys, digestOf, etagOf } from './cache-keys.js';
+import { scopesOf, type CacheSection } from './cache-scopes.js';
+import { CacheStore } from './cache-store.js';
+
+export type CacheOutcome = 'HIT' | 'MISS' | 'BYPASS' | 'ERROR';
+
+/** A serialized analytics result and how the cache produced it. */
+export class CachedResult {
+  constructor(
+    readonly body: string,
+    readonly etag: string,
+    readonly cache: CacheOutcome,
+  ) {}
+}
+
+export interface CachedQuery {
+  readonly organizationId: number;
+  readonly section: CacheSection;
+  /** Every metric the result is computed from: their generations are part of the key. */
+  readonly metrics: readonly MetricType[];
+  /** The normalized query, without the organization. */
+  readonly query: unknown;
+  /** Skip the stored copy, compute, and store the fresh result. */
+  readonly fresh: boolean;
+  readonly compute: () => Promise<unknown>;
+}
+
+const LOCK_POLL_MS = 20;
+
+/**
+ * The one path every analytics result takes. The key holds the generations
+ * read *before* computing, so a result computed across a write is stored
+ * under generations no reader asks for any more: it can never be served.
+ */
+@Injectable()
+export class CachedExecutor {
+  private readonly logger = new Logger('CachedExecutor');
+  private readonly flights = new Map<string, Promise<{ body: string; etag: string }>>();
+  private readonly ttlMs: number;
+  private readonly lockTtlMs: number;
+
+  constructor(
+    private readonly store: CacheStore,
+    private readonly keys: CacheKeys,
+    private readonly metrics: MetricsService,
+    config: AppConfig,
+  ) {
+    this.ttlMs = config.cacheTtlSeconds * 1000;
+    // A lock outlives the longest computation the database allows.
+    this.lockTtlMs = config.analyticsStatementTimeoutMs + 2000;
+  }
+
+  async run(request: CachedQuery): Promise<CachedResult> {
+    const { organizationId, section } = request;
+    const digest = digestOf(request.query);
+    let tag: string;
+    try {
+      tag = await this.store.generations(organizationId, scopesOf(section, request.metrics));
+    } catch {
+      // Without generations nothing may be read, stored or shared: a flight
+      // that began before a write could answer a request made after it.
+      return this.finish(section, { ...(await this.compute(request)), cache: 'ERROR' });
+    }
+    const key = this.keys.entry(organizationId, section, digest, tag);
+    const member = `${section}|${request.metrics.join(',')}|${digest}|${tag}`;
+
+    if (request.fresh) {
+      const result = await this.compute(request);
+      await this.store.set(organizationId, key, serialize(result), this.ttlMs, member).catch(() => undefined);
+      return this.finish(section, { ...result, cache: 'BYPASS' }, organizationId, 'misses');
+    }
+
+    let stored: string | null;
+    try {
+      stored = await this.store.get(key);
+    } catch {
+      return this.finish(section, { ...(await this.compute(request)), cache: 'ERROR' });
+    }
+    if (stored !== null) return this.finish(section, { ...deserialize(stored), cache: 'HIT' }, organizationId, 'hits');
+
+    let flight = this.flights.get(key);
+    if (!flight) {
+      flight = this.computeOnce(request, key, member).finally(() => this.flights.delete(key));
+      this.flights.set(key, flight);
+    }
+    return this.finish(section, { ...(await flight), cache: 'MISS' }, organizationId, 'misses');
+  }
+
+  /**
+   * The organization's counters, and how many stored results are still
+   * reachable (stored under the current generations and not expired).
+   */
+  async stats(organizationId: number): Promise<{ hits: number; misses: number; entries: number }> {
+    const [{ hits, misses }, members] = await Promise.all([
+      this.store.counters(organizationId),
+      this.store.entries(organizationId),
+    ]);
+    const currentTags = new Map<string, Promise<string>>();
+    let entries = 0;
+    for (const member of members) {
+      const [section, metrics, , tag] = member.split('|');
+      const scopeKey = `${section}|${metrics}`;
+      if (!currentTags.has(scopeKey)) {
+        const scopes = scopesOf(section as CacheSection, metrics ? (metrics.split(',') as MetricType[]) : []);
+        currentTags.set(scopeKey, this.store.generations(organizationId, scopes));
+      }
+      if ((await currentTags.get(scopeKey)) === tag) entries += 1;
+    }
+    return { hits, misses, entries };
+  }
+
+  /**
+   * Computes a missing result once across instances: the holder of a short
+   * Redis lock computes and stores; the others poll for the stored copy and
+   * take the lock over if the holder disappears without storing. If the cache
+   * fails meanwhile, the request computes by itself.
+   */
+  private async computeOnce(
+    request: CachedQuery,
+    key: string,
+    member: string,
+  ): Promise<{ body: string; etag: string }> {
+    const lockKey = this.keys.lock(key);
+    let token: string | null = null;
+    let waited = false;
+    try {
+      const deadline = Date.now() + this.lockTtlMs;
+      token = await this.store.tryLock(lockKey, this.lockTtlMs);
+      while (token === null && Date.now() < deadline) {
+        waited = true;
+        await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+        const stored = await this.store.get(key);
+        if (stored !== null) return deserialize(stored);
+        token = await this.store.tryLock(lockKey, this.lockTtlMs);
+      }
+    } catch {
+      token = null;
+    }
+    try {
+      // The holder may have stored and released between the last poll and our lock.
+      const stored = token && waited ? await this.store.get(key).catch(() => null) : null;
+      if (stored !== null) return deserialize(stored);
+      const result = await this.compute(request);
+      await this.store.set(request.organizationId, key, serialize(result), this.ttlMs, member).catch(() => undefined);
+      return result;
+    } finally {
+      if (token) await this.store.unlock(lockKey, token).catch(() => undefined);
+    }
+  }
+
+  private async compute(request: CachedQuery): Promise<{ body: string; etag: string }> {
+    const stop = this.metrics.computeSeconds.startTimer({ section: request.section });
+    this.metrics.computations.inc({ section: request.section });
+    try {
+      const body = JSON.stringify(await request.compute());
+      return { body, etag: etagOf(body) };
+    } finally {
+      stop();
+    }
+  }
+
+  private finish(
+    section: CacheSection,
+    { body, etag, cache }: { body: string; etag: string; cache: CacheOutcome },
+    organizationId?: number,
+    counter?: 'hits' | 'misses',
+  ): CachedResult {
+    this.metrics.cacheResults.inc({ section, result: cache });
+    if (organizationId !== undefined && counter) {
+      this.store.countResult(organizationId, counter).catch((error: Error) => this.logger.debug(error.message));
+    }
+    return new CachedResult(body, etag, cache);
+  }
+}
+
+const serialize = ({ body, etag }: { body: string; etag: string }) => `${etag}\n${body}`;
+
+function deserialize(stored: string): { body: string; etag: string } {
+  const newline = stored.indexOf('\n');
+  return { etag: stored.slice(0, newline), body: stored.slice(newline + 1) };
+}

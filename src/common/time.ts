@@ -1,0 +1,52 @@
+import { DateTime } from 'luxon';
+
+const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/;
+
+/**
+ * The canonical IANA name of `name` (case-insensitive, links resolved as ICU
+ * does), or null when it is not a zone. Offsets such as `+02:00` are refused:
+ * a zone has DST rules, an offset has none.
+ */
+export function canonicalZone(name: string): string | null {
+  if (!ZONE_NAME.test(name)) return null;
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+  } catch {
+    return null;
+  }
+}
+
+const MIN_YEAR = 1900;
+const MAX_YEAR = 9999;
+
+/**
+ * Reads an ISO 8601 timestamp; one without an offset is local time in `zone`,
+ * a bare date is local midnight there. Returns null when it is not ISO 8601
+ * or falls outside the years Pulse accepts.
+ */
+export function parseTimestamp(raw: string, zone: string): Date | null {
+  if (typeof raw !== 'string' || raw.length > 64) return null;
+  const parsed = DateTime.fromISO(raw, { zone, setZone: true });
+  if (!parsed.isValid || parsed.year < MIN_YEAR || parsed.year > MAX_YEAR) return null;
+  return parsed.toJSDate();
+}
+
+/** ISO 8601 with the zone's offset at that instant (`Z` for UTC). */
+export function formatTimestamp(instant: Date, zone = 'UTC'): string {
+  if (zone === 'UTC') return instant.toISOString().replace('.000Z', 'Z');
+  return DateTime.fromJSDate(instant, { zone }).toISO({ suppressMilliseconds: true })!;
+}
+
+export const PERIODS = ['24h', '7d', '30d', '90d'] as const;
+export type Period = (typeof PERIODS)[number];
+const PERIOD_HOURS: Readonly<Record<Period, number>> = { '24h': 24, '7d': 168, '30d': 720, '90d': 2160 };
+
+/**
+ * `[now - period, now)` with now rounded up to the next whole minute, so every
+ * request for one period within a minute resolves to the same range.
+ */
+export function periodRange(period: Period, now: Date): { start: Date; end: Date } {
+  const minute = 60_000;
+  const end = new Date(Math.ceil(now.getTime() / minute) * minute);
+  return { start: new Date(end.getTime() - PERIOD_HOURS[period] * 3_600_000), end };
+}

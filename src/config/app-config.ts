@@ -1,0 +1,150 @@
+import { existsSync } from 'node:fs';
+import type { Priority } from '../metrics/dimensions.js';
+
+export type NodeEnv = 'development' | 'test' | 'production';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+/**
+ * Every setting Pulse reads from the environment, parsed and validated once.
+ * An abstract class rather than an interface so Nest can inject it by type.
+ */
+export abstract class AppConfig {
+  declare readonly nodeEnv: NodeEnv;
+  declare readonly host: string;
+  declare readonly port: number;
+  declare readonly logLevel: LogLevel;
+  declare readonly databaseUrl: string;
+  declare readonly databasePoolSize: number;
+  declare readonly databaseConnectTimeoutMs: number;
+  declare readonly analyticsStatementTimeoutMs: number;
+  declare readonly migrationsRun: boolean;
+  declare readonly redisUrl: string;
+  declare readonly redisKeyPrefix: string;
+  declare readonly redisCommandTimeoutMs: number;
+  declare readonly jwtSecret: string;
+  declare readonly cacheTtlSeconds: number;
+  declare readonly slaFirstResponseHours: Readonly<Record<Priority, number>>;
+  declare readonly exportMaxRows: number;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+const PRIORITIES: readonly Priority[] = ['low', 'medium', 'high', 'urgent'];
+
+/**
+ * Parses the environment into an AppConfig, collecting every problem so one
+ * failed boot names all the variables that need fixing.
+ */
+export function parseConfig(env: Env): AppConfig {
+  const problems: string[] = [];
+  const read = <T>(name: string, fallback: T | undefined, parse: (raw: string) => T): T => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') {
+      if (fallback === undefined) problems.push(`${name} is required`);
+      return fallback as T;
+    }
+    try {
+      return parse(raw.trim());
+    } catch (error) {
+      problems.push(`${name} ${(error as Error).message} (got "${raw}")`);
+      return fallback as T;
+    }
+  };
+
+  const config = {
+    nodeEnv: read('NODE_ENV', 'development', oneOf(['development', 'test', 'production'] as const)),
+    host: read('HOST', '0.0.0.0', (raw) => raw),
+    port: read('PORT', 3000, integer(0, 65535)),
+    logLevel: read('LOG_LEVEL', 'info', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const)),
+    databaseUrl: read('DATABASE_URL', undefined, url(['postgres:', 'postgresql:'])),
+    databasePoolSize: read('DATABASE_POOL_SIZE', 10, integer(1, 1000)),
+    databaseConnectTimeoutMs: read('DATABASE_CONNECT_TIMEOUT_MS', 5000, integer(100, 600_000)),
+    analyticsStatementTimeoutMs: read('ANALYTICS_STATEMENT_TIMEOUT_MS', 15_000, integer(100, 3_600_000)),
+    migrationsRun: read('MIGRATIONS_RUN', false, boolean),
+    redisUrl: read('REDIS_URL', undefined, url(['redis:', 'rediss:'])),
+    redisKeyPrefix: read(
+      'REDIS_KEY_PREFIX',
+      'pulse',
+      matching(/^[A-Za-z0-9_.-]{1,32}$/, 'must be 1-32 letters, digits, _ . or -'),
+    ),
+    redisCommandTimeoutMs: read('REDIS_COMMAND_TIMEOUT_MS', 250, integer(10, 10_000)),
+    jwtSecret: read('JWT_SECRET', undefined, matching(/^.{16,}$/s, 'must be at least 16 characters')),
+    cacheTtlSeconds: read('CACHE_TTL_SECONDS', 3600, integer(1, 30 * 86_400)),
+    slaFirstResponseHours: read('SLA_FIRST_RESPONSE_HOURS', { urgent: 1, high: 4, medium: 8, low: 24 }, slaTargets),
+    exportMaxRows: read('EXPORT_MAX_ROWS', 1_000_000, integer(1, 100_000_000)),
+  };
+
+  if (problems.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+  return Object.freeze(config) as AppConfig;
+}
+
+/**
+ * Loads `.env` from the working directory when present (variables already set
+ * in the environment win), then parses. The one place that reads process.env.
+ */
+export function loadConfig(env: Env = process.env): AppConfig {
+  if (env === process.env && existsSync('.env')) process.loadEnvFile('.env');
+  return parseConfig(env);
+}
+
+function oneOf<const T extends string>(allowed: readonly T[]) {
+  return (raw: string): T => {
+    if (!(allowed as readonly string[]).includes(raw)) throw new Error(`must be one of ${allowed.join(', ')}`);
+    return raw as T;
+  };
+}
+
+function integer(min: number, max: number) {
+  return (raw: string): number => {
+    if (!/^-?\d+$/.test(raw)) throw new Error('must be an integer');
+    const value = Number(raw);
+    if (value < min || value > max) throw new Error(`must be between ${min} and ${max}`);
+    return value;
+  };
+}
+
+function boolean(raw: string): boolean {
+  if (['true', '1', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['false', '0', 'no'].includes(raw.toLowerCase())) return false;
+  throw new Error('must be true or false');
+}
+
+function url(protocols: string[]) {
+  return (raw: string): string => {
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      throw new Error('must be a URL');
+    }
+    if (!protocols.includes(parsed.protocol)) throw new Error(`must start with ${protocols.join(' or ')}//`);
+    return raw;
+  };
+}
+
+function matching(pattern: RegExp, rule: string) {
+  return (raw: string): string => {
+    if (!pattern.test(raw)) throw new Error(rule);
+    return raw;
+  };
+}
+
+function slaTargets(raw: string): Record<Priority, number> {
+  const targets: Partial<Record<Priority, number>> = {};
+  for (const part of raw.split(',')) {
+    const [name, hours, extra] = part.split('=').map((s) => s.trim());
+    if (!PRIORITIES.includes(name as Priority) || extra !== undefined) {
+      throw new Error(`must be priority=hours pairs for ${PRIORITIES.join(', ')}`);
+    }
+    const value = Number(hours);
+    if (hours === '' || !Number.isFinite(value) || value <= 0) throw new Error(`has a bad target for ${name}`);
+    targets[name as Priority] = value;
+  }
+  const missing = PRIORITIES.filter((p) => targets[p] === undefined);
+  if (missing.length > 0) throw new Error(`is missing ${missing.join(', ')}`);
+  return targets as Record<Priority, number>;
+}

@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppConfig } from '../config/app-config.js';
+import { ANALYTICS_CONNECTION, buildDataSourceOptions } from './database-options.js';
+
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({ ...buildDataSourceOptions(config), migrationsRun: config.migrationsRun }),
+    }),
+    TypeOrmModule.forRootAsync({
+      name: ANALYTICS_CONNECTION,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => buildDataSourceOptions(config, 'analytics'),
+    }),
+  ],
+})
+export class DatabaseModule {}

@@ -1,0 +1,28 @@
+import { DateTime, type DurationUnit } from 'luxon';
+import type { Granularity } from './granularity.js';
+
+const LUXON_UNIT: Readonly<
+  Record<Exclude<Granularity, 'hourly'>, { start: 'day' | 'week' | 'month' | 'quarter' | 'year'; diff: DurationUnit }>
+> = {
+  daily: { start: 'day', diff: 'days' },
+  weekly: { start: 'week', diff: 'weeks' },
+  monthly: { start: 'month', diff: 'months' },
+  quarterly: { start: 'quarter', diff: 'quarters' },
+  yearly: { start: 'year', diff: 'years' },
+};
+
+/**
+ * How many buckets of `granularity` in `zone` overlap `[start, end)`, counted
+ * the way the query compiler lays them out: hourly buckets are real hours
+ * from the local hour that holds `start`; coarser ones are local calendar
+ * units. Used to refuse oversized series before any query runs.
+ */
+export function countBuckets(start: Date, end: Date, granularity: Granularity, zone: string): number {
+  const from = DateTime.fromJSDate(start, { zone });
+  const to = DateTime.fromJSDate(end, { zone });
+  if (granularity === 'hourly') {
+    return Math.ceil((to.toMillis() - from.startOf('hour').toMillis()) / 3_600_000);
+  }
+  const { start: unit, diff } = LUXON_UNIT[granularity];
+  return Math.ceil(to.diff(from.startOf(unit), diff).as(diff) - 1e-9);
+}

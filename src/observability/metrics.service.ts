@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prometheus metrics of one app instance. A registry of its own (not
+ * prom-client's global one) so several instances in one process, as in the
+ * tests, count separately.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly computations = new Counter({
+    name: 'pulse_analytics_computations_total',
+    help: 'Analytics results computed from the database, by section',
+    labelNames: ['section'] as const,
+    registers: [this.registry],
+  });
+
+  readonly cacheResults = new Counter({
+    name: 'pulse_cache_results_total',
+    help: 'Cached-endpoint responses by section and X-Cache result',
+    labelNames: ['section', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly computeSeconds = new Histogram({
+    name: 'pulse_analytics_compute_seconds',
+    help: 'Time to compute an analytics result from the database',
+    labelNames: ['section'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly eventsEmitted = new Counter({
+    name: 'pulse_domain_events_total',
+    help: 'Ticket domain events emitted after commit, by name',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'pulse_' });
+  }
+}

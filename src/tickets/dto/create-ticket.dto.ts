@@ -1,0 +1,3 @@
+import { TicketFieldsDto } from './ticket-fields.dto.js';
+
+export class CreateTicketDto extends TicketFieldsDto {}

@@ -1,0 +1,185 @@
+import { Injectable } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { DomainError, invalid, notFound } from '../common/errors.js';
+import { normalizeFilters } from '../metrics/filters.js';
+import { MetricsService } from '../observability/metrics.service.js';
+import type { BulkTicketsDto } from './dto/bulk-tickets.dto.js';
+import type { CreateTicketDto } from './dto/create-ticket.dto.js';
+import type { ListTicketsQueryDto } from './dto/list-tickets.query.dto.js';
+import type { UpdateTicketDto } from './dto/update-ticket.dto.js';
+import { TICKETS_COMMITTED, TicketChange, TicketsCommittedEvent } from './events/tickets-committed.event.js';
+import { applyTicketInput, type TicketState } from './ticket-rules.js';
+import type { Ticket } from './ticket.entity.js';
+import { TicketsRepository, UNIQUE_EXTERNAL_ID, type TicketRow } from './tickets.repository.js';
+import { decodeCursor, encodeCursor } from './ticket-cursor.js';
+
+export type TicketResource = Omit<Ticket, 'organization_id'>;
+
+const BULK_ATTEMPTS = 3;
+
+@Injectable()
+export class TicketsService {
+  constructor(
+    private readonly tickets: TicketsRepository,
+    private readonly events: EventEmitter2,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  async create(organizationId: number, input: CreateTicketDto): Promise<TicketResource> {
+    const now = new Date();
+    const state = stateOrThrow(applyTicketInput(null, input, now));
+    const [created] = await this.tickets.transaction(async (manager) => {
+      const rows = await this.tickets.insert(manager, organizationId, [{ id: randomUUID(), state }], now, true);
+      if (rows.length === 0) throw await this.duplicate(manager, organizationId, state.external_id!);
+      return rows;
+    });
+    await this.committed(organizationId, [new TicketChange(null, created)], now);
+    return resource(created);
+  }
+
+  async update(organizationId: number, id: string, input: UpdateTicketDto): Promise<TicketResource> {
+    const now = new Date();
+    const change = await this.tickets
+      .transaction(async (manager) => {
+        const current = await this.tickets.findById(manager, organizationId, id, true);
+        if (!current) throw notFound('ticket');
+        const state = stateOrThrow(applyTicketInput(current, input, now));
+        const [updated] = await this.tickets.update(manager, organizationId, [{ id, state }], now);
+        return new TicketChange(current, updated);
+      })
+      .catch(async (error: unknown) => {
+        if (isUniqueViolation(error) && input.external_id) {
+          throw await this.duplicate(null, organizationId, input.external_id);
+        }
+        throw error;
+      });
+    await this.committed(organizationId, [change], now);
+    return resource(change.after);
+  }
+
+  /**
+   * All or nothing: every item is checked against the stored tickets inside
+   * one transaction, and any problem rolls the whole batch back. A batch that
+   * loses a race with a concurrent insert of the same external_id is retried.
+   */
+  async bulk(
+    organizationId: number,
+    { tickets: items }: BulkTicketsDto,
+  ): Promise<{ inserted: number; updated: number }> {
+    const seen = new Map<string, number>();
+    const duplicates: string[] = [];
+    items.forEach((item, index) => {
+      if (item.external_id === undefined || item.external_id === null) return;
+      const first = seen.get(item.external_id);
+      if (first === undefined) seen.set(item.external_id, index);
+      else duplicates.push(`tickets.${index} repeats the external_id of tickets.${first} ("${item.external_id}")`);
+    });
+    if (duplicates.length > 0) throw invalid(duplicates);
+
+    const now = new Date();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const changes = await this.tickets.transaction((manager) =>
+          this.writeBatch(manager, organizationId, items, now),
+        );
+        await this.committed(organizationId, changes, now);
+        const inserted = changes.filter((c) => c.before === null).length;
+        return { inserted, updated: changes.length - inserted };
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        if (attempt >= BULK_ATTEMPTS)
+          throw new DomainError('CONFLICT', 'concurrent writes of the same external_id; retry the batch');
+      }
+    }
+  }
+
+  async get(organizationId: number, id: string): Promise<TicketResource> {
+    const ticket = await this.tickets.findById(null, organizationId, id);
+    if (!ticket) throw notFound('ticket');
+    return resource(ticket);
+  }
+
+  async list(
+    organizationId: number,
+    query: ListTicketsQueryDto,
+  ): Promise<{ items: TicketResource[]; next_cursor: string | null }> {
+    const limit = query.limit ?? 50;
+    const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
+    const rows = await this.tickets.list(organizationId, normalizeFilters(query), limit + 1, after);
+    const items = rows.slice(0, limit);
+    return {
+      items: items.map(resource),
+      next_cursor: rows.length > limit ? encodeCursor(items[items.length - 1]) : null,
+    };
+  }
+
+  private async writeBatch(
+    manager: EntityManager,
+    organizationId: number,
+    items: BulkTicketsDto['tickets'],
+    now: Date,
+  ) {
+    const externalIds = items.flatMap((item) => (item.external_id ? [item.external_id] : []));
+    const existing = new Map(
+      (await this.tickets.findByExternalIds(manager, organizationId, externalIds, true)).map((t) => [
+        t.external_id!,
+        t,
+      ]),
+    );
+    const inserts: TicketRow[] = [];
+    const updates: TicketRow[] = [];
+    const errors: string[] = [];
+    items.forEach((item, index) => {
+      const current = item.external_id ? existing.get(item.external_id) : undefined;
+      const result = applyTicketInput(current ?? null, item, now);
+      if (result.state === null) errors.push(...result.errors.map((e) => `tickets.${index}.${e}`));
+      else if (current) updates.push({ id: current.id, state: result.state });
+      else inserts.push({ id: randomUUID(), state: result.state });
+    });
+    if (errors.length > 0) throw invalid(errors);
+
+    const inserted = inserts.length > 0 ? await this.tickets.insert(manager, organizationId, inserts, now) : [];
+    const updated = updates.length > 0 ? await this.tickets.update(manager, organizationId, updates, now) : [];
+    const before = new Map([...existing.values()].map((t) => [t.id, t]));
+    return [
+      ...inserted.map((t) => new TicketChange(null, t)),
+      ...updated.map((t) => new TicketChange(before.get(t.id)!, t)),
+    ];
+  }
+
+  /** After commit: listeners (cache invalidation among them) finish before the write answers. */
+  private async committed(organizationId: number, changes: TicketChange[], now: Date): Promise<void> {
+    for (const change of changes) for (const name of change.events) this.metrics.eventsEmitted.inc({ event: name });
+    await this.events.emitAsync(TICKETS_COMMITTED, new TicketsCommittedEvent(organizationId, changes, now));
+  }
+
+  private async duplicate(
+    manager: EntityManager | null,
+    organizationId: number,
+    externalId: string,
+  ): Promise<DomainError> {
+    const [existing] = await this.tickets.findByExternalIds(manager, organizationId, [externalId]);
+    return new DomainError('DUPLICATE_EXTERNAL_ID', `external_id "${externalId}" already exists`, {
+      existing_id: existing?.id ?? null,
+    });
+  }
+}
+
+function stateOrThrow(result: ReturnType<typeof applyTicketInput>): TicketState {
+  if (result.state === null) throw invalid(result.errors);
+  return result.state;
+}
+
+function resource(ticket: Ticket): TicketResource {
+  const { organization_id: _, ...rest } = ticket;
+  return rest;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
+  const code = e?.driverError?.code ?? e?.code;
+  const constraint = e?.driverError?.constraint ?? e?.constraint;
+  return code === '23505' && constraint === UNIQUE_EXTERNAL_ID;
+}
