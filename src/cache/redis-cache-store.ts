@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { CacheKeys } from './cache-keys.js';
 import type { Scope } from './cache-scopes.js';
@@ -9,6 +9,8 @@ export const CACHE_REDIS = Symbol('CACHE_REDIS');
 
 const UNLOCK_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 const REPLAY_INTERVAL_MS = 1000;
+/** How long boot waits for the cache before serving without it. */
+const BOOT_WAIT_MS = 2000;
 
 /**
  * The cache on Redis. After any loss of the connection it serves nothing
@@ -18,7 +20,7 @@ const REPLAY_INTERVAL_MS = 1000;
  * writes could not deliver while Redis was away).
  */
 @Injectable()
-export class RedisCacheStore extends CacheStore implements OnModuleDestroy {
+export class RedisCacheStore extends CacheStore implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('RedisCacheStore');
   private ready = false;
   private incarnation = '';
@@ -38,6 +40,13 @@ export class RedisCacheStore extends CacheStore implements OnModuleDestroy {
     if (redis.status === 'ready') void this.recover();
     // Bumps another instance could not deliver reach Redis within a second.
     this.replayTimer = setInterval(() => void this.replayPending(), REPLAY_INTERVAL_MS).unref();
+  }
+
+  /** Serving starts with the cache when Redis answers soon; without it (degraded) otherwise. */
+  async onApplicationBootstrap(): Promise<void> {
+    const deadline = Date.now() + BOOT_WAIT_MS;
+    while (!this.ready && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    if (!this.ready) this.logger.warn('Redis is not reachable: serving from the database until it is');
   }
 
   onModuleDestroy(): void {

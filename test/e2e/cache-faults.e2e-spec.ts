@@ -1,0 +1,164 @@
+import pg from 'pg';
+import { CachedExecutor } from '../../src/cache/cached-executor.service.js';
+import { Api, qs } from '../support/http.js';
+import { newOrganizationId, startApp, tokenFor, type TestApp } from '../support/app.js';
+import { buildTicket } from '../support/factories.js';
+import { freePort, TestRedisServer } from '../support/redis-server.js';
+
+const series = `/api/v1/analytics/time-series/ticket_count${qs({ period: '7d' })}`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  const started = performance.now();
+  const result = await work();
+  return { result, ms: performance.now() - started };
+}
+
+describe('a slow reader that started before a write', () => {
+  let server: TestApp;
+  beforeAll(async () => {
+    server = await startApp();
+  });
+  afterAll(() => server.close());
+
+  it('cannot leave its stale result behind', async () => {
+    const organizationId = newOrganizationId();
+    const api = new Api(server.url, tokenFor(organizationId, 'agent'));
+    const executor = server.app.get(CachedExecutor);
+    const request = {
+      organizationId,
+      section: 'time-series' as const,
+      metrics: ['ticket_count' as const],
+      query: { q: 'race' },
+      fresh: false,
+    };
+
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started!: () => void;
+    const computing = new Promise<void>((resolve) => (started = resolve));
+    const slow = executor.run({
+      ...request,
+      compute: async () => {
+        started();
+        await gate;
+        return { tickets: 'before the write' };
+      },
+    });
+    await computing;
+    expect((await api.post('/api/v1/tickets', buildTicket())).status).toBe(201);
+    release();
+    const stale = await slow;
+    expect(stale.cache).toBe('MISS');
+    expect(JSON.parse(stale.body)).toEqual({ tickets: 'before the write' });
+
+    const next = await executor.run({ ...request, compute: async () => ({ tickets: 'after the write' }) });
+    expect(next.cache).toBe('MISS');
+    expect(JSON.parse(next.body)).toEqual({ tickets: 'after the write' });
+  });
+});
+
+describe('with Redis unreachable from the start', () => {
+  let server: TestApp;
+  let api: Api;
+  beforeAll(async () => {
+    server = await startApp({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    api = new Api(server.url, tokenFor(newOrganizationId(), 'admin'));
+  });
+  afterAll(() => server.close());
+
+  it('answers from the database with X-Cache: ERROR, each request well under a second', async () => {
+    for (let i = 0; i < 5; i++) {
+      const { result, ms } = await timed(() => api.get(series));
+      expect(result.status).toBe(200);
+      expect(result.headers.get('x-cache')).toBe('ERROR');
+      expect(ms).toBeLessThan(1000);
+    }
+    const { result: created, ms } = await timed(() => api.post('/api/v1/tickets', buildTicket()));
+    expect(created.status).toBe(201);
+    expect(ms).toBeLessThan(1000);
+    const after = await api.get(series);
+    expect(after.headers.get('x-cache')).toBe('ERROR');
+    expect(after.body.total_count).toBe(1);
+  });
+
+  it('reports Redis down on /health but stays 200', async () => {
+    const health = await api.get('/health');
+    expect(health.status).toBe(200);
+    expect(health.body.status).toBe('degraded');
+    expect(health.body.checks.redis.status).toBe('down');
+  });
+});
+
+describe('a Redis outage during which a ticket is written', () => {
+  let redis: TestRedisServer;
+  let server: TestApp;
+  let db: pg.Client;
+
+  beforeAll(async () => {
+    redis = await TestRedisServer.start();
+    server = await startApp({ REDIS_URL: redis.url });
+    db = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await db.connect();
+  });
+  afterAll(async () => {
+    await server.close();
+    await redis.stop();
+    await db.end();
+  });
+
+  const waitForCache = async (api: Api) => {
+    for (let i = 0; i < 100; i++) {
+      const response = await api.get(series);
+      if (response.headers.get('x-cache') !== 'ERROR') return response;
+      await sleep(50);
+    }
+    throw new Error('the cache did not come back');
+  };
+
+  it('never serves the entry cached before the outage (Redis paused, data kept)', async () => {
+    const organizationId = newOrganizationId();
+    const api = new Api(server.url, tokenFor(organizationId, 'admin'));
+    await waitForCache(api);
+    expect((await api.get(series)).headers.get('x-cache')).toBe('HIT');
+
+    redis.pause();
+    try {
+      const { result: created, ms } = await timed(() => api.post('/api/v1/tickets', buildTicket()));
+      expect(created.status).toBe(201);
+      expect(ms).toBeLessThan(1000);
+      const during = await timed(() => api.get(series));
+      expect(during.result.headers.get('x-cache')).toBe('ERROR');
+      expect(during.result.body.total_count).toBe(1);
+      expect(during.ms).toBeLessThan(1000);
+      const { rows } = await db.query(
+        'SELECT count(*)::int AS n FROM cache_invalidation_outbox WHERE organization_id = $1',
+        [organizationId],
+      );
+      expect(rows[0].n).toBe(1);
+    } finally {
+      redis.resume();
+    }
+
+    const first = await waitForCache(api);
+    expect(first.body.total_count).toBe(1);
+    const again = await api.get(series);
+    expect(again.headers.get('x-cache')).toBe('HIT');
+    expect(again.body.total_count).toBe(1);
+    const { rows } = await db.query(
+      'SELECT count(*)::int AS n FROM cache_invalidation_outbox WHERE organization_id = $1',
+      [organizationId],
+    );
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('never serves a result computed before a Redis restart', async () => {
+    const api = new Api(server.url, tokenFor(newOrganizationId(), 'admin'));
+    await waitForCache(api);
+    expect((await api.get(series)).headers.get('x-cache')).toBe('HIT');
+    await redis.stop();
+    expect((await api.post('/api/v1/tickets', buildTicket())).status).toBe(201);
+    await redis.launch();
+    expect((await waitForCache(api)).body.total_count).toBe(1);
+  });
+});
