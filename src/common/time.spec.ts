@@ -1,0 +1,34 @@
+import { canonicalZone, formatTimestamp, parseTimestamp, periodRange } from './time.js';
+
+describe('time', () => {
+  it('canonicalizes zone names and refuses non-zones', () => {
+    expect(canonicalZone('europe/berlin')).toBe('Europe/Berlin');
+    expect(canonicalZone('UTC')).toBe('UTC');
+    expect(canonicalZone('Mars/Olympus')).toBeNull();
+    expect(canonicalZone('+02:00')).toBeNull();
+    expect(canonicalZone('')).toBeNull();
+  });
+
+  it('reads timestamps without an offset in the given zone, bare dates as local midnight', () => {
+    expect(parseTimestamp('2025-03-01', 'Europe/Berlin')?.toISOString()).toBe('2025-02-28T23:00:00.000Z');
+    expect(parseTimestamp('2025-07-01T08:30', 'America/New_York')?.toISOString()).toBe('2025-07-01T12:30:00.000Z');
+    expect(parseTimestamp('2025-07-01T08:30:00+02:00', 'America/New_York')?.toISOString()).toBe(
+      '2025-07-01T06:30:00.000Z',
+    );
+    expect(parseTimestamp('yesterday', 'UTC')).toBeNull();
+    expect(parseTimestamp('0099-01-01', 'UTC')).toBeNull();
+  });
+
+  it('writes the zone’s offset at the instant', () => {
+    expect(formatTimestamp(new Date('2025-01-01T00:00:00Z'))).toBe('2025-01-01T00:00:00Z');
+    expect(formatTimestamp(new Date('2025-01-01T00:00:00.250Z'))).toBe('2025-01-01T00:00:00.250Z');
+    expect(formatTimestamp(new Date('2025-03-30T00:30:00Z'), 'Europe/Berlin')).toBe('2025-03-30T01:30:00+01:00');
+    expect(formatTimestamp(new Date('2025-03-30T01:30:00Z'), 'Europe/Berlin')).toBe('2025-03-30T03:30:00+02:00');
+  });
+
+  it('rounds a period’s end up to the next whole minute', () => {
+    const { start, end } = periodRange('24h', new Date('2025-01-01T10:00:30.500Z'));
+    expect(end.toISOString()).toBe('2025-01-01T10:01:00.000Z');
+    expect(start.toISOString()).toBe('2024-12-31T10:01:00.000Z');
+  });
+});

@@ -1,0 +1,59 @@
+import { ConfigError, parseConfig } from './app-config.js';
+
+const required = {
+  DATABASE_URL: 'postgres://u@localhost:5432/db',
+  REDIS_URL: 'redis://localhost:6379',
+  JWT_SECRET: 'a-secret-of-sixteen+',
+};
+
+describe('parseConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = parseConfig(required);
+    expect(config.port).toBe(3000);
+    expect(config.cacheTtlSeconds).toBe(3600);
+    expect(config.exportMaxRows).toBe(1_000_000);
+    expect(config.slaFirstResponseHours).toEqual({ urgent: 1, high: 4, medium: 8, low: 24 });
+  });
+
+  it('names every missing or bad variable in one error', () => {
+    const attempt = () => parseConfig({ PORT: 'eighty', CACHE_TTL_SECONDS: '0', REDIS_URL: 'http://x' });
+    expect(attempt).toThrow(ConfigError);
+    const message = (() => {
+      try {
+        attempt();
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    for (const name of ['DATABASE_URL', 'JWT_SECRET', 'PORT', 'CACHE_TTL_SECONDS', 'REDIS_URL'])
+      expect(message).toContain(name);
+  });
+
+  it('parses SLA targets and refuses incomplete or unknown ones', () => {
+    expect(
+      parseConfig({ ...required, SLA_FIRST_RESPONSE_HOURS: 'low=48, medium=12,high=2,urgent=0.5' })
+        .slaFirstResponseHours,
+    ).toEqual({
+      low: 48,
+      medium: 12,
+      high: 2,
+      urgent: 0.5,
+    });
+    expect(() => parseConfig({ ...required, SLA_FIRST_RESPONSE_HOURS: 'urgent=1,high=4' })).toThrow(
+      /SLA_FIRST_RESPONSE_HOURS is missing low, medium/,
+    );
+    expect(() =>
+      parseConfig({ ...required, SLA_FIRST_RESPONSE_HOURS: 'urgent=1,high=4,medium=8,low=24,vip=1' }),
+    ).toThrow(/SLA_FIRST_RESPONSE_HOURS/);
+    expect(() => parseConfig({ ...required, SLA_FIRST_RESPONSE_HOURS: 'urgent=-1,high=4,medium=8,low=24' })).toThrow(
+      /bad target for urgent/,
+    );
+  });
+
+  it('refuses a short JWT secret and a non-boolean flag', () => {
+    expect(() => parseConfig({ ...required, JWT_SECRET: 'short' })).toThrow(
+      /JWT_SECRET must be at least 16 characters/,
+    );
+    expect(() => parseConfig({ ...required, MIGRATIONS_RUN: 'maybe' })).toThrow(/MIGRATIONS_RUN must be true or false/);
+  });
+});
