@@ -1,4 +1,4 @@
-import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ValidationError, ValidationPipe } from '@nestjs/common';
 import { registerDecorator, ValidateIf, type ValidationOptions } from 'class-validator';
 import { Transform } from 'class-transformer';
 import { parseTimestamp } from './time.js';
@@ -34,16 +34,38 @@ export const QueryBoolean = () =>
     return value;
   });
 
-/** Flattens class-validator's tree into messages that name the parameter, `tickets.3.status ...`. */
+/** Flattens class-validator's tree into messages that name the parameter by its path, `tickets.3.status ...`. */
 export function validationMessages(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((error) => {
     const path = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) =>
-      message.startsWith(`${error.property} `) && parent ? `${parent}.${message}` : message,
-    );
+    const own = Object.entries(error.constraints ?? {}).map(([constraint, message]) => {
+      if (constraint === 'whitelistValidation') return `property ${path} should not exist`;
+      if (message.startsWith(`${error.property} `)) return `${path}${message.slice(error.property.length)}`;
+      return `${path}: ${message}`;
+    });
     return [...own, ...validationMessages(error.children ?? [], path)];
   });
 }
+
+/** Every element of the array is a JSON object; the message names the indexes that are not. */
+export function IsObjectEach() {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isObjectEach',
+      target: target.constructor,
+      propertyName,
+      validator: {
+        validate: (values: unknown) => Array.isArray(values) && values.every(isPlainObject),
+        defaultMessage: (args) => {
+          if (!Array.isArray(args?.value)) return `${propertyName} must be an array of JSON objects`;
+          const bad = (args.value as unknown[]).flatMap((v, i) => (isPlainObject(v) ? [] : [`${propertyName}.${i}`]));
+          return `${bad.slice(0, 10).join(', ')}${bad.length > 10 ? ', ...' : ''} must be JSON objects`;
+        },
+      },
+    });
+}
+
+const isPlainObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * The pipe for every DTO: unknown properties are refused, values are
@@ -59,5 +81,3 @@ export function createValidationPipe(): ValidationPipe {
     exceptionFactory: (errors) => new DomainError('VALIDATION_FAILED', validationMessages(errors)),
   });
 }
-
-export { BadRequestException };

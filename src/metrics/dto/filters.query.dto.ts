@@ -16,7 +16,8 @@ export function IsDimensionValue(dimension: DimensionName) {
           Array.isArray(values) &&
           values.every((v) => typeof v === 'string' && DIMENSIONS[dimension].check(v) === null),
         defaultMessage: (args) => {
-          const bad = ((args?.value ?? []) as unknown[]).find(
+          if (!Array.isArray(args?.value)) return `${propertyName} must be a list of values`;
+          const bad = (args.value as unknown[]).find(
             (v) => typeof v !== 'string' || DIMENSIONS[dimension].check(v) !== null,
           );
           return `${propertyName} value "${String(bad)}" ${DIMENSIONS[dimension].check(String(bad)) ?? 'must be a string'}`;

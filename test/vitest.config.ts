@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -11,6 +12,7 @@ export default defineConfig({
     globals: true,
     include: ['src/**/*.spec.ts', 'test/**/*.e2e-spec.ts'],
     globalSetup: ['test/support/global-setup.ts'],
+    root: fileURLToPath(new URL('..', import.meta.url)),
     testTimeout: 30_000,
     hookTimeout: 60_000,
     env: {

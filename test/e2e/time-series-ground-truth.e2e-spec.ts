@@ -1,0 +1,701 @@
+import { Api, qs, type HttpResult } from '../support/http.js';
+import { newOrganizationId, startApp, tokenFor, type TestApp } from '../support/app.js';
+import { buildTicket } from '../support/factories.js';
+
+/**
+ * Ground truth for GET /analytics/time-series (API.md §1, §3, §4.1): every
+ * metric × granularity × zone over a seeded fixture, compared field by field
+ * with an independent computation written below. It uses Intl only (no luxon,
+ * nothing from src/), so a shared misunderstanding of time zones cannot make
+ * the service and the expectation agree by accident.
+ */
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+type Metric = 'ticket_count' | 'response_time' | 'resolution_time' | 'sentiment_score';
+type Granularity = 'hourly' | 'daily' | 'weekly' | 'monthly' | 'quarterly' | 'yearly';
+type Zone = 'UTC' | 'Europe/Berlin' | 'America/New_York';
+type Dimension = 'status' | 'priority' | 'channel' | 'category' | 'assignee_id';
+type Filters = Partial<Record<Dimension, string[]>>;
+
+const METRICS: readonly Metric[] = ['ticket_count', 'response_time', 'resolution_time', 'sentiment_score'];
+const GRANULARITIES: readonly Granularity[] = ['hourly', 'daily', 'weekly', 'monthly', 'quarterly', 'yearly'];
+const ZONES: readonly Zone[] = ['UTC', 'Europe/Berlin', 'America/New_York'];
+
+const STATUSES = ['open', 'in_progress', 'pending', 'resolved', 'closed'] as const;
+const PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
+const CHANNELS = ['email', 'chat', 'phone', 'slack', 'web'] as const;
+const CATEGORIES = ['general', 'billing', 'technical', 'account'] as const;
+const AGENTS = ['agent-1', 'agent-2', 'agent-3', 'agent-4', 'agent-5', 'agent-6'] as const;
+
+interface Ticket {
+  status: string;
+  priority: string;
+  channel: string;
+  category: string;
+  assignee_id: string | null;
+  sentiment_score: number | null;
+  created_at: number;
+  first_response_at: number | null;
+  resolved_at: number | null;
+}
+
+interface Range {
+  label: string;
+  start_date: string;
+  end_date: string;
+}
+
+interface SeriesCase {
+  name: string;
+  metric: Metric;
+  granularity: Granularity;
+  timezone: Zone;
+  range: Range;
+  filters?: Filters;
+}
+
+// ---------------------------------------------------------------------------
+// Ranges and fixture
+// ---------------------------------------------------------------------------
+
+const FIXTURE_START = Date.UTC(2024, 11, 20);
+const FIXTURE_END = Date.UTC(2025, 4, 20);
+
+/** One range given as local wall time (read in the request's zone), one with explicit offsets. */
+const COARSE_RANGES: readonly Range[] = [
+  { label: 'local wall times', start_date: '2025-01-15T13:30:00', end_date: '2025-05-12T08:00:00' },
+  { label: 'explicit offsets', start_date: '2024-12-19T21:00:00-03:00', end_date: '2025-05-21T04:30:00+05:30' },
+];
+/** Hourly stays far below 10,000 buckets: two weeks around Berlin's change, three days around New York's. */
+const HOURLY_RANGES: readonly Range[] = [
+  { label: 'local wall times', start_date: '2025-03-23T00:00:00', end_date: '2025-04-06T00:00:00' },
+  { label: 'explicit offsets', start_date: '2025-03-08T05:17:00-05:00', end_date: '2025-03-11T12:00:00+01:00' },
+];
+const FILTER_RANGE: Range = { label: 'local dates', start_date: '2025-02-01', end_date: '2025-04-15' };
+
+const rangesFor = (granularity: Granularity) => (granularity === 'hourly' ? HOURLY_RANGES : COARSE_RANGES);
+
+/** Instants the fixture must hold a ticket event at: DST changes, local boundaries, range edges. */
+function anchorInstants(): number[] {
+  const anchors: number[] = [];
+  const dstChanges = [
+    Date.UTC(2025, 2, 30, 1), // Europe/Berlin springs forward
+    Date.UTC(2025, 2, 9, 7), // America/New_York springs forward
+    Date.UTC(2024, 9, 27, 1), // Europe/Berlin falls back
+    Date.UTC(2024, 10, 3, 6), // America/New_York falls back
+  ];
+  for (const change of dstChanges) {
+    for (const delta of [-HOUR - 1, -HOUR, -1, 0, 1, HOUR / 2, HOUR - 1, HOUR]) anchors.push(change + delta);
+  }
+  const localBoundaries = [
+    '2024-10-27', // Berlin's fall-back day
+    '2024-10-28',
+    '2024-11-03', // New York's fall-back day
+    '2024-11-04',
+    '2025-01-01', // year, quarter, month
+    '2025-01-06', // ISO week (Monday)
+    '2025-02-01',
+    '2025-03-01',
+    '2025-03-09', // New York's spring-forward day
+    '2025-03-10', // Monday after it
+    '2025-03-30', // Berlin's spring-forward day
+    '2025-03-31', // Monday after it
+    '2025-04-01', // quarter
+    '2025-04-07',
+    '2025-05-01',
+  ];
+  for (const zone of ZONES) {
+    for (const date of localBoundaries) {
+      const localMidnight = parseRequestTimestamp(date, zone);
+      anchors.push(localMidnight - 1, localMidnight);
+    }
+    for (const range of [...COARSE_RANGES, ...HOURLY_RANGES, FILTER_RANGE]) {
+      const start = parseRequestTimestamp(range.start_date, zone);
+      const end = parseRequestTimestamp(range.end_date, zone);
+      anchors.push(start - 1, start, end - 1, end);
+    }
+  }
+  return [...new Set(anchors)];
+}
+
+/** A deterministic PRNG (mulberry32): the fixture is the same on every run. */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * `size` tickets; the first ones put one of their metric timestamps exactly
+ * on an anchor (created_at, first_response_at or resolved_at), the rest are
+ * spread over the fixture period.
+ */
+function buildFixture(seed: number, size: number, anchors: readonly number[]): Ticket[] {
+  if (anchors.length > size) throw new Error(`${anchors.length} anchors do not fit in ${size} tickets`);
+  const rng = mulberry32(seed);
+  const pick = <T>(values: readonly T[]): T => values[Math.floor(rng() * values.length)]!;
+  const delay = (maxHours: number) => (rng() < 0.05 ? 0 : Math.floor(rng() * maxHours * HOUR));
+  const tickets: Ticket[] = [];
+  for (let i = 0; i < size; i++) {
+    const anchor = anchors[i];
+    const role = anchor === undefined ? 'created' : pick(['created', 'created', 'first_response', 'resolved'] as const);
+    const status = role === 'resolved' ? pick(['resolved', 'closed'] as const) : pick(STATUSES);
+    const closed = status === 'resolved' || status === 'closed';
+    const randomInstant = FIXTURE_START + Math.floor(rng() * (FIXTURE_END - FIXTURE_START));
+    const created_at = role === 'created' ? (anchor ?? randomInstant) : anchor! - delay(role === 'resolved' ? 240 : 48);
+    const score = rng();
+    tickets.push({
+      status,
+      priority: pick(PRIORITIES),
+      channel: pick(CHANNELS),
+      category: pick(CATEGORIES),
+      assignee_id: rng() < 0.25 ? null : pick(AGENTS),
+      sentiment_score: score < 0.3 ? null : score < 0.34 ? -1 : score < 0.38 ? 1 : rng() * 2 - 1,
+      created_at,
+      first_response_at: role === 'first_response' ? anchor! : rng() < 0.25 ? null : created_at + delay(72),
+      resolved_at: role === 'resolved' ? anchor! : closed ? created_at + delay(240) : null,
+    });
+  }
+  return tickets;
+}
+
+/** The request body of a fixture ticket; timestamps are sent with assorted offsets. */
+function ticketBody(ticket: Ticket, index: number): Record<string, unknown> {
+  const zone = ZONES[index % ZONES.length]!;
+  return buildTicket({
+    status: ticket.status,
+    priority: ticket.priority,
+    channel: ticket.channel,
+    category: ticket.category,
+    assignee_id: ticket.assignee_id,
+    sentiment_score: ticket.sentiment_score,
+    created_at: formatInZone(ticket.created_at, zone),
+    ...(ticket.first_response_at === null ? {} : { first_response_at: formatInZone(ticket.first_response_at, zone) }),
+    ...(ticket.resolved_at === null ? {} : { resolved_at: formatInZone(ticket.resolved_at, zone) }),
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Independent time-zone arithmetic (Intl only)
+// ---------------------------------------------------------------------------
+
+interface Wall {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  millisecond: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The local wall-clock reading of an instant in a zone. */
+function wallClock(instant: number, zone: string): Wall {
+  let formatter = formatters.get(zone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(zone, formatter);
+  }
+  const parts = Object.fromEntries(formatter.formatToParts(instant).map((p) => [p.type, p.value]));
+  return {
+    year: Number(parts.year),
+    month: Number(parts.month),
+    day: Number(parts.day),
+    hour: Number(parts.hour),
+    minute: Number(parts.minute),
+    second: Number(parts.second),
+    millisecond: ((instant % 1000) + 1000) % 1000,
+  };
+}
+
+const wallAsUtc = (w: Wall) => Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second, w.millisecond);
+
+/** Minutes the zone is ahead of UTC at an instant. */
+function offsetMinutes(instant: number, zone: string): number {
+  return (wallAsUtc(wallClock(instant, zone)) - instant) / 60_000;
+}
+
+/**
+ * The instant a local wall time names: try the offsets in force a day
+ * before and after, keep those that read back as the same wall time, take
+ * the earliest. A wall time in a spring-forward gap names none.
+ */
+function localToInstant(wall: Wall, zone: string): number {
+  const guess = wallAsUtc(wall);
+  const offsets = new Set([guess - DAY, guess, guess + DAY].map((t) => offsetMinutes(t, zone)));
+  const candidates = [...offsets]
+    .map((offset) => guess - offset * 60_000)
+    .filter((instant) => wallAsUtc(wallClock(instant, zone)) === guess)
+    .sort((a, b) => a - b);
+  if (candidates.length === 0) throw new Error(`${JSON.stringify(wall)} does not exist in ${zone}`);
+  return candidates[0]!;
+}
+
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+
+function offsetSuffix(instant: number, zone: string): string {
+  if (zone === 'UTC') return 'Z';
+  const offset = offsetMinutes(instant, zone);
+  const abs = Math.abs(offset);
+  return `${offset < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+/** ISO 8601 in the zone's local time with its offset; milliseconds only when not zero. */
+function formatInZone(instant: number, zone: string): string {
+  const w = wallClock(instant, zone);
+  const fraction = w.millisecond === 0 ? '' : `.${pad(w.millisecond, 3)}`;
+  return `${w.year}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}${fraction}${offsetSuffix(instant, zone)}`;
+}
+
+/** API.md §1 Time: an offset is honoured; without one the wall time is read in the request's zone. */
+function parseRequestTimestamp(raw: string, zone: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?)?(Z|[+-]\d{2}:\d{2})?$/.exec(raw);
+  if (!m) throw new Error(`unsupported timestamp in the test: ${raw}`);
+  const wall: Wall = {
+    year: Number(m[1]),
+    month: Number(m[2]),
+    day: Number(m[3]),
+    hour: Number(m[4] ?? 0),
+    minute: Number(m[5] ?? 0),
+    second: Number(m[6] ?? 0),
+    millisecond: 0,
+  };
+  const offset = m[7];
+  if (offset === undefined) return localToInstant(wall, zone);
+  if (offset === 'Z') return wallAsUtc(wall);
+  const sign = offset.startsWith('-') ? -1 : 1;
+  return wallAsUtc(wall) - sign * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6))) * 60_000;
+}
+
+interface LocalDate {
+  year: number;
+  month: number;
+  day: number;
+}
+
+/** Calendar arithmetic on local dates (Date.UTC normalizes overflowing months and days). */
+function localDate(year: number, month: number, day: number): LocalDate {
+  const d = new Date(Date.UTC(year, month - 1, day));
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
+}
+
+/** The local date a calendar bucket holding `date` starts on. */
+function bucketStartDate({ year, month, day }: LocalDate, granularity: Exclude<Granularity, 'hourly'>): LocalDate {
+  switch (granularity) {
+    case 'daily':
+      return localDate(year, month, day);
+    case 'weekly': {
+      const sinceMonday = (new Date(Date.UTC(year, month - 1, day)).getUTCDay() + 6) % 7;
+      return localDate(year, month, day - sinceMonday);
+    }
+    case 'monthly':
+      return localDate(year, month, 1);
+    case 'quarterly':
+      return localDate(year, Math.floor((month - 1) / 3) * 3 + 1, 1);
+    case 'yearly':
+      return localDate(year, 1, 1);
+  }
+}
+
+function nextBucketDate({ year, month, day }: LocalDate, granularity: Exclude<Granularity, 'hourly'>): LocalDate {
+  const step = { daily: [0, 1], weekly: [0, 7], monthly: [1, 0], quarterly: [3, 0], yearly: [12, 0] }[granularity];
+  return localDate(year, month + step[0]!, day + step[1]!);
+}
+
+const midnight = (date: LocalDate, zone: string) =>
+  localToInstant({ ...date, hour: 0, minute: 0, second: 0, millisecond: 0 }, zone);
+
+/**
+ * Bucket starts of every bucket overlapping [start, end): hourly ones are
+ * real hours from the local hour holding `start`; coarser ones begin at
+ * local midnights of calendar boundaries.
+ */
+function bucketStarts(start: number, end: number, granularity: Granularity, zone: string): number[] {
+  const starts: number[] = [];
+  if (granularity === 'hourly') {
+    const w = wallClock(start, zone);
+    for (let b = start - ((w.minute * 60 + w.second) * 1000 + w.millisecond); b < end; b += HOUR) starts.push(b);
+    return starts;
+  }
+  for (let date = bucketStartDate(wallClock(start, zone), granularity); ; date = nextBucketDate(date, granularity)) {
+    const b = midnight(date, zone);
+    if (b >= end) return starts;
+    starts.push(b);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Independent expected series (API.md §3, §4.1)
+// ---------------------------------------------------------------------------
+
+/** Where a ticket counts for a metric and with what value, or null when it does not count. */
+function metricFact(t: Ticket, metric: Metric): { at: number; value: number } | null {
+  switch (metric) {
+    case 'ticket_count':
+      return { at: t.created_at, value: 1 };
+    case 'response_time':
+      return t.first_response_at === null
+        ? null
+        : { at: t.first_response_at, value: (t.first_response_at - t.created_at) / HOUR };
+    case 'resolution_time':
+      return t.resolved_at === null ? null : { at: t.resolved_at, value: (t.resolved_at - t.created_at) / HOUR };
+    case 'sentiment_score':
+      return t.sentiment_score === null ? null : { at: t.created_at, value: t.sentiment_score };
+  }
+}
+
+function matchesFilters(t: Ticket, filters: Filters): boolean {
+  return Object.entries(filters).every(([dimension, values]) => {
+    const value = t[dimension as Dimension] ?? 'unassigned';
+    return values.includes(value);
+  });
+}
+
+/** Index of the last bucket starting at or before `instant`. */
+function bucketIndex(starts: readonly number[], instant: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (starts[mid]! <= instant) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+const iso = (instant: number) => new Date(instant).toISOString();
+const approx = (value: number | null) => (value === null ? null : expect.closeTo(value, 10));
+
+/** The whole expected body, timestamps as UTC ISO strings (the response is normalized the same way). */
+function expectedSeries(tickets: readonly Ticket[], c: SeriesCase) {
+  const start = parseRequestTimestamp(c.range.start_date, c.timezone);
+  const end = parseRequestTimestamp(c.range.end_date, c.timezone);
+  const starts = bucketStarts(start, end, c.granularity, c.timezone);
+  const counts = starts.map(() => 0);
+  const sums = starts.map(() => 0);
+  for (const ticket of tickets) {
+    if (!matchesFilters(ticket, c.filters ?? {})) continue;
+    const fact = metricFact(ticket, c.metric);
+    if (fact === null || fact.at < start || fact.at >= end) continue;
+    const i = bucketIndex(starts, fact.at);
+    counts[i]! += 1;
+    sums[i]! += fact.value;
+  }
+  const isCount = c.metric === 'ticket_count';
+  const total = counts.reduce((a, b) => a + b, 0);
+  const sumAll = sums.reduce((a, b) => a + b, 0);
+  const values = starts.map((_, i) => (isCount ? counts[i]! : counts[i]! > 0 ? sums[i]! / counts[i]! : null));
+  const extremes = values.filter((v, i) => isCount || counts[i]! > 0) as number[];
+  const extreme = (pick: (...xs: number[]) => number) =>
+    extremes.length === 0 ? null : isCount ? pick(...extremes) : approx(pick(...extremes));
+  return {
+    metric_type: c.metric,
+    granularity: c.granularity,
+    timezone: c.timezone,
+    start_date: iso(start),
+    end_date: iso(end),
+    data_points: starts.map((b, i) => ({
+      timestamp: iso(b),
+      value: isCount ? values[i] : approx(values[i]!),
+      count: counts[i],
+    })),
+    total_count: total,
+    average_value: approx(isCount ? total / starts.length : total > 0 ? sumAll / total : null),
+    min_value: extreme(Math.min),
+    max_value: extreme(Math.max),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Requests and response normalization
+// ---------------------------------------------------------------------------
+
+const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * A response timestamp as a UTC ISO string, after checking its form: ISO
+ * 8601, the zone's offset at that instant, no zero milliseconds.
+ */
+function readTimestamp(text: unknown, zone: string, problems: string[]): unknown {
+  if (typeof text !== 'string') {
+    problems.push(`${String(text)}: not a string`);
+    return text;
+  }
+  const instant = Date.parse(text);
+  const m = ISO_WITH_OFFSET.exec(text);
+  if (!m || Number.isNaN(instant)) {
+    problems.push(`${text}: not ISO 8601 with an offset`);
+    return text;
+  }
+  if (m[2] !== offsetSuffix(instant, zone)) problems.push(`${text}: offset should be ${offsetSuffix(instant, zone)}`);
+  if (m[1] !== undefined && /^\.0+$/.test(m[1])) problems.push(`${text}: zero milliseconds should be left out`);
+  return iso(instant);
+}
+
+function normalizeBody(body: any, zone: string, problems: string[]): unknown {
+  const read = (text: unknown) => readTimestamp(text, zone, problems);
+  return {
+    ...body,
+    start_date: read(body.start_date),
+    end_date: read(body.end_date),
+    data_points: Array.isArray(body.data_points)
+      ? body.data_points.map((p: any) => ({ ...p, timestamp: read(p.timestamp) }))
+      : body.data_points,
+  };
+}
+
+function seriesPath(c: Omit<SeriesCase, 'name'>): string {
+  return `/api/v1/analytics/time-series/${c.metric}${qs({
+    start_date: c.range.start_date,
+    end_date: c.range.end_date,
+    granularity: c.granularity,
+    timezone: c.timezone,
+    ...c.filters,
+    use_cache: false,
+  })}`;
+}
+
+/** Requests the series and compares the whole body with the independent computation. */
+async function expectGroundTruth(api: Api, tickets: readonly Ticket[], c: SeriesCase): Promise<HttpResult> {
+  const response = await api.get(seriesPath(c));
+  expect(response.status, response.text).toBe(200);
+  expect(response.headers.get('x-cache')).toBe('BYPASS');
+  const problems: string[] = [];
+  const actual = normalizeBody(response.body, c.timezone, problems);
+  expect.soft(problems, 'timestamps carry the zone offset at that instant').toEqual([]);
+  expect(actual).toEqual(expectedSeries(tickets, c));
+  return response;
+}
+
+// ---------------------------------------------------------------------------
+// Cases
+// ---------------------------------------------------------------------------
+
+const MATRIX: SeriesCase[] = METRICS.flatMap((metric) =>
+  GRANULARITIES.flatMap((granularity) =>
+    ZONES.flatMap((timezone) =>
+      rangesFor(granularity).map((range) => ({
+        name: `${metric} ${granularity} in ${timezone} over ${range.label}`,
+        metric,
+        granularity,
+        timezone,
+        range,
+      })),
+    ),
+  ),
+);
+
+const FILTER_SETS: { filters: Filters; granularity: Granularity; timezone: Zone }[] = [
+  { filters: { status: ['open', 'pending'] }, granularity: 'daily', timezone: 'Europe/Berlin' },
+  { filters: { priority: ['high'] }, granularity: 'weekly', timezone: 'America/New_York' },
+  { filters: { channel: ['chat', 'phone'] }, granularity: 'monthly', timezone: 'UTC' },
+  { filters: { assignee_id: ['unassigned'] }, granularity: 'daily', timezone: 'UTC' },
+  { filters: { assignee_id: ['agent-2'] }, granularity: 'hourly', timezone: 'Europe/Berlin' },
+  { filters: { assignee_id: ['agent-3', 'unassigned'] }, granularity: 'quarterly', timezone: 'America/New_York' },
+  {
+    filters: { status: ['resolved', 'closed'], priority: ['high', 'urgent'], category: ['billing', 'technical'] },
+    granularity: 'weekly',
+    timezone: 'Europe/Berlin',
+  },
+];
+
+const FILTER_CASES: SeriesCase[] = FILTER_SETS.flatMap(({ filters, granularity, timezone }) =>
+  METRICS.map((metric) => {
+    const range = granularity === 'hourly' ? HOURLY_RANGES[0]! : FILTER_RANGE;
+    return {
+      name: `${metric} ${granularity} in ${timezone} filtered by ${qs(filters).slice(1)}`,
+      metric,
+      granularity,
+      timezone,
+      range,
+      filters,
+    };
+  }),
+);
+
+/** Local days with a DST change: how many real hours they have and the two buckets either side of the change. */
+const DST_DAYS: {
+  timezone: Zone;
+  date: string;
+  nextDate: string;
+  hours: number;
+  around: [string, string];
+  metric: Metric;
+}[] = [
+  {
+    timezone: 'Europe/Berlin',
+    date: '2025-03-30',
+    nextDate: '2025-03-31',
+    hours: 23,
+    around: ['2025-03-30T01:00:00+01:00', '2025-03-30T03:00:00+02:00'],
+    metric: 'response_time',
+  },
+  {
+    timezone: 'Europe/Berlin',
+    date: '2024-10-27',
+    nextDate: '2024-10-28',
+    hours: 25,
+    around: ['2024-10-27T02:00:00+02:00', '2024-10-27T02:00:00+01:00'],
+    metric: 'ticket_count',
+  },
+  {
+    timezone: 'America/New_York',
+    date: '2025-03-09',
+    nextDate: '2025-03-10',
+    hours: 23,
+    around: ['2025-03-09T01:00:00-05:00', '2025-03-09T03:00:00-04:00'],
+    metric: 'ticket_count',
+  },
+  {
+    timezone: 'America/New_York',
+    date: '2024-11-03',
+    nextDate: '2024-11-04',
+    hours: 25,
+    around: ['2024-11-03T01:00:00-04:00', '2024-11-03T01:00:00-05:00'],
+    metric: 'resolution_time',
+  },
+];
+
+// ---------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------
+
+const ORG_A_TICKETS = buildFixture(20250330, 300, anchorInstants());
+const ORG_B_TICKETS = buildFixture(20250309, 120, []);
+
+describe('time-series ground truth', () => {
+  let server: TestApp;
+  let apiA: Api;
+  let apiB: Api;
+
+  beforeAll(async () => {
+    server = await startApp();
+    const orgA = newOrganizationId();
+    const orgB = newOrganizationId();
+    apiA = new Api(server.url, tokenFor(orgA, 'viewer'));
+    apiB = new Api(server.url, tokenFor(orgB, 'viewer'));
+    for (const [org, tickets] of [
+      [orgA, ORG_A_TICKETS],
+      [orgB, ORG_B_TICKETS],
+    ] as const) {
+      const inserted = await new Api(server.url, tokenFor(org, 'agent')).post('/api/v1/tickets/bulk', {
+        tickets: tickets.map(ticketBody),
+      });
+      expect(inserted.status, inserted.text).toBe(200);
+      expect(inserted.body).toEqual({ inserted: tickets.length, updated: 0 });
+    }
+  });
+  afterAll(() => server.close());
+
+  it('has a fixture that puts tickets in every series and lets every filter narrow it', () => {
+    for (const c of MATRIX) expect(expectedSeries(ORG_A_TICKETS, c).total_count, c.name).toBeGreaterThan(0);
+    for (const c of FILTER_CASES.filter((f) => f.metric === 'ticket_count')) {
+      const filtered = expectedSeries(ORG_A_TICKETS, c).total_count;
+      const all = expectedSeries(ORG_A_TICKETS, { ...c, filters: {} }).total_count;
+      expect(filtered, c.name).toBeGreaterThan(0);
+      expect(filtered, c.name).toBeLessThan(all);
+    }
+  });
+
+  for (const c of MATRIX) it(c.name, () => expectGroundTruth(apiA, ORG_A_TICKETS, c));
+
+  for (const c of FILTER_CASES) it(c.name, () => expectGroundTruth(apiA, ORG_A_TICKETS, c));
+
+  it('keeps organizations apart: each sees only its own tickets', async () => {
+    const c: SeriesCase = {
+      name: 'isolation',
+      metric: 'ticket_count',
+      granularity: 'monthly',
+      timezone: 'UTC',
+      range: COARSE_RANGES[1]!,
+    };
+    const a = await expectGroundTruth(apiA, ORG_A_TICKETS, c);
+    const b = await expectGroundTruth(apiB, ORG_B_TICKETS, c);
+    expect(b.body.total_count).toBe(ORG_B_TICKETS.length);
+    expect(a.body.total_count).not.toBe(b.body.total_count);
+  });
+
+  it('gives Europe/Berlin 23 hourly buckets on the spring-forward day 2025-03-30', async () => {
+    const { body } = await expectGroundTruth(apiA, ORG_A_TICKETS, {
+      name: 'Berlin hourly spring-forward',
+      metric: 'ticket_count',
+      granularity: 'hourly',
+      timezone: 'Europe/Berlin',
+      range: { label: 'local day', start_date: '2025-03-30', end_date: '2025-03-31' },
+    });
+    expect(body.start_date).toBe('2025-03-30T00:00:00+01:00');
+    expect(body.end_date).toBe('2025-03-31T00:00:00+02:00');
+    expect(body.data_points).toHaveLength(23);
+    const stamps = timestampsOf(body);
+    expect(stamps.slice(0, 3)).toEqual([
+      '2025-03-30T00:00:00+01:00',
+      '2025-03-30T01:00:00+01:00',
+      '2025-03-30T03:00:00+02:00',
+    ]);
+    expect(stamps.at(-1)).toBe('2025-03-30T23:00:00+02:00');
+  });
+
+  it('starts Europe/Berlin daily buckets at 2025-03-30T00:00:00+01:00 and then 2025-03-31T00:00:00+02:00', async () => {
+    const { body } = await expectGroundTruth(apiA, ORG_A_TICKETS, {
+      name: 'Berlin daily spring-forward',
+      metric: 'ticket_count',
+      granularity: 'daily',
+      timezone: 'Europe/Berlin',
+      range: { label: 'local days', start_date: '2025-03-29', end_date: '2025-04-01' },
+    });
+    const stamps = timestampsOf(body);
+    expect(stamps).toEqual(['2025-03-29T00:00:00+01:00', '2025-03-30T00:00:00+01:00', '2025-03-31T00:00:00+02:00']);
+    expect(Date.parse(stamps[2]!) - Date.parse(stamps[1]!)).toBe(23 * HOUR);
+  });
+
+  for (const day of DST_DAYS) {
+    it(`gives ${day.timezone} ${day.hours} hourly buckets on ${day.date}, ${day.around[0]} then ${day.around[1]}`, async () => {
+      const { body } = await expectGroundTruth(apiA, ORG_A_TICKETS, {
+        name: `${day.timezone} hourly ${day.date}`,
+        metric: day.metric,
+        granularity: 'hourly',
+        timezone: day.timezone,
+        range: { label: 'local day', start_date: day.date, end_date: day.nextDate },
+      });
+      const stamps = timestampsOf(body);
+      expect(stamps).toHaveLength(day.hours);
+      const at = stamps.indexOf(day.around[0]);
+      expect(stamps.slice(at, at + 2)).toEqual(day.around);
+      expect(Date.parse(day.around[1]) - Date.parse(day.around[0])).toBe(HOUR);
+    });
+
+    it(`gives ${day.timezone} a ${day.hours}-hour daily bucket for ${day.date}`, async () => {
+      const { body } = await expectGroundTruth(apiA, ORG_A_TICKETS, {
+        name: `${day.timezone} daily ${day.date}`,
+        metric: day.metric,
+        granularity: 'daily',
+        timezone: day.timezone,
+        range: { label: 'local days', start_date: day.date, end_date: day.nextDate },
+      });
+      expect(body.data_points).toHaveLength(1);
+      expect(Date.parse(body.end_date) - Date.parse(body.data_points[0].timestamp)).toBe(day.hours * HOUR);
+    });
+  }
+});
+
+function timestampsOf(body: { data_points: { timestamp: string }[] }): string[] {
+  return body.data_points.map((p) => p.timestamp);
+}
