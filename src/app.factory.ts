@@ -21,11 +21,23 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
     },
   });
-  adapter.getInstance().addHook('onRequest', (request, reply, done) => {
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
   });
+  // Fastify's JSON parser (with its prototype-poisoning guards), except that an
+  // empty body is no body: many clients send Content-Type: application/json
+  // on every request, DELETE and bodiless POSTs included.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: BODY_LIMIT },
+    (request, body, done) => (body === '' ? done(null, undefined) : parseJson(request, body as string, done)),
+  );
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    bodyParser: false,
     logger: config.nodeEnv === 'test' ? ['error'] : ['log', 'warn', 'error'],
   });
   app.setGlobalPrefix('api/v1', {
