@@ -28,6 +28,14 @@ const STATE_COLUMNS = [
 
 export const UNIQUE_EXTERNAL_ID = 'tickets_org_external_id_key';
 
+/** One bound, typed array per column (id first), for `unnest`. */
+function columnArrays(rows: readonly TicketRow[], params: SqlParams): string[] {
+  return [
+    `${params.add(rows.map((r) => r.id))}::uuid[]`,
+    ...STATE_COLUMNS.map(([column, type]) => `${params.add(rows.map((r) => r.state[column]))}::${type}[]`),
+  ];
+}
+
 /**
  * SQL of the tickets table. Batches go through `unnest` over one array per
  * column: one statement and a fixed number of parameters however many rows.
@@ -50,10 +58,7 @@ export class TicketsRepository {
   ): Promise<Ticket[]> {
     const params = new SqlParams();
     const org = params.add(organizationId);
-    const arrays = [
-      `${params.add(rows.map((r) => r.id))}::uuid[]`,
-      ...STATE_COLUMNS.map(([column, type]) => `${params.add(rows.map((r) => r.state[column]))}::${type}[]`),
-    ];
+    const arrays = columnArrays(rows, params);
     const columns = ['id', ...STATE_COLUMNS.map(([c]) => c)];
     const { records } = await manager.queryRunner!.query(
       `INSERT INTO tickets (organization_id, ${columns.join(', ')}, updated_at)
@@ -75,10 +80,7 @@ export class TicketsRepository {
   ): Promise<Ticket[]> {
     const params = new SqlParams();
     const org = params.add(organizationId);
-    const arrays = [
-      `${params.add(rows.map((r) => r.id))}::uuid[]`,
-      ...STATE_COLUMNS.map(([column, type]) => `${params.add(rows.map((r) => r.state[column]))}::${type}[]`),
-    ];
+    const arrays = columnArrays(rows, params);
     const { records } = await manager.queryRunner!.query(
       `UPDATE tickets t SET ${STATE_COLUMNS.map(([c]) => `${c} = u.${c}`).join(', ')}, updated_at = ${params.add(now)}
        FROM unnest(${arrays.join(', ')}) AS u(id, ${STATE_COLUMNS.map(([c]) => c).join(', ')})

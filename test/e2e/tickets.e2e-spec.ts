@@ -1,7 +1,7 @@
-import { STATUS_CODES } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { Api, qs, type HttpResult } from '../support/http.js';
+import { Api, qs } from '../support/http.js';
+import { expectError } from '../support/errors.js';
 import { newOrganizationId, startApp, tokenFor, type TestApp } from '../support/app.js';
 import { buildTicket } from '../support/factories.js';
 
@@ -20,23 +20,6 @@ interface Ticket {
   first_response_at: string | null;
   resolved_at: string | null;
   updated_at: string;
-}
-
-/** Asserts the contract's error body and header; every `expected` must appear in the message(s). */
-function expectError(res: HttpResult, status: number, ...expected: string[]) {
-  expect(res.status, res.text).toBe(status);
-  expect(res.headers.get('content-type') ?? '').toContain('application/json');
-  expect(res.body).toMatchObject({
-    statusCode: status,
-    error: STATUS_CODES[status],
-    code: expect.any(String),
-    request_id: expect.any(String),
-  });
-  expect(res.headers.get('x-request-id')).toBe(res.body.request_id);
-  const messages: unknown[] = typeof res.body.message === 'string' ? [res.body.message] : res.body.message;
-  expect(Array.isArray(messages) && messages.length > 0 && messages.every((m) => typeof m === 'string')).toBe(true);
-  for (const e of expected) expect(messages.join('\n')).toContain(e);
-  return res.body;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

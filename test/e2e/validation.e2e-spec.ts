@@ -1,8 +1,8 @@
-import { STATUS_CODES } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import { Api, qs, type HttpResult } from '../support/http.js';
+import { expectError } from '../support/errors.js';
 import { JWT_SECRET, newOrganizationId, startApp, tokenFor, type TestApp } from '../support/app.js';
 import { buildTicket } from '../support/factories.js';
 
@@ -11,35 +11,6 @@ import { buildTicket } from '../support/factories.js';
  * Each error goes through expectError, which checks the contract's error
  * shape and that the message names the offending parameter.
  */
-
-type Expected = string | RegExp;
-
-/** Asserts the contract's error body and header; every `expected` must appear in the message(s). */
-function expectError(res: HttpResult, status: number, ...expected: Expected[]) {
-  expect(res.status, res.text).toBe(status);
-  expect(res.headers.get('content-type') ?? '').toContain('application/json');
-  const body = res.body;
-  expect(body).toMatchObject({
-    statusCode: status,
-    error: STATUS_CODES[status],
-    code: expect.any(String),
-    request_id: expect.any(String),
-  });
-  expect(body.code).not.toBe('');
-  expect(body.request_id).not.toBe('');
-  expect(res.headers.get('x-request-id')).toBe(body.request_id);
-  const messages: unknown[] = typeof body.message === 'string' ? [body.message] : body.message;
-  expect(Array.isArray(messages) && messages.length > 0, `message: ${JSON.stringify(body.message)}`).toBe(true);
-  for (const m of messages) expect(typeof m).toBe('string');
-  const text = messages.join('\n');
-  for (const e of expected) {
-    if (typeof e === 'string') expect(text).toContain(e);
-    else expect(text).toMatch(e);
-  }
-  // Never a stack trace.
-  expect(res.text).not.toMatch(/\n\s+at |\.(ts|js):\d+:\d+/);
-  return body;
-}
 
 const HOUR = 3_600_000;
 const SERIES = '/api/v1/analytics/time-series/ticket_count';
