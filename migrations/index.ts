@@ -1,5 +1,10 @@
 import { CreateTickets1764000000000 } from './1764000000000-CreateTickets.js';
 import { CreateCacheInvalidationOutbox1764000000001 } from './1764000000001-CreateCacheInvalidationOutbox.js';
+import { AddTicketsBacklogIndex1764000000002 } from './1764000000002-AddTicketsBacklogIndex.js';
 
 /** Every migration, in order; the data source loads this list rather than a glob. */
-export const MIGRATIONS = [CreateTickets1764000000000, CreateCacheInvalidationOutbox1764000000001];
+export const MIGRATIONS = [
+  CreateTickets1764000000000,
+  CreateCacheInvalidationOutbox1764000000001,
+  AddTicketsBacklogIndex1764000000002,
+];

@@ -2,16 +2,64 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { ANALYTICS_CONNECTION } from '../database/database-options.js';
-import { compileSeries, type BucketRow, type SeriesQuery } from '../metrics/query-compiler.js';
+import type { GroupingName, Priority } from '../metrics/dimensions.js';
+import {
+  compileBacklog,
+  compilePercentiles,
+  compileReport,
+  type BucketRow,
+  type MetricQuery,
+  type ReportQuery,
+  type ReportRow,
+  type SeriesQuery,
+} from '../metrics/query-compiler.js';
 import type { CompiledQuery } from '../metrics/sql-params.js';
+
+/** Count and value sum of the tickets under one value of a grouping. */
+export interface GroupFacts {
+  readonly count: number;
+  readonly sum: number | null;
+}
+
+export interface Report {
+  readonly buckets: BucketRow[];
+  readonly groups: Partial<Record<GroupingName, Record<string, GroupFacts>>>;
+}
 
 /** Runs compiled analytics SQL on the analytics pool (the one with a statement timeout). */
 @Injectable()
 export class AnalyticsRepository {
   constructor(@InjectDataSource(ANALYTICS_CONNECTION) private readonly db: DataSource) {}
 
-  series(query: SeriesQuery): Promise<BucketRow[]> {
-    return this.run(compileSeries(query));
+  async series(query: SeriesQuery): Promise<BucketRow[]> {
+    return (await this.report({ ...query, groupBy: [] })).buckets;
+  }
+
+  async report(query: ReportQuery): Promise<Report> {
+    const rows = await this.run<ReportRow>(compileReport(query));
+    const buckets: BucketRow[] = [];
+    const groups: Report['groups'] = Object.fromEntries(query.groupBy.map((name) => [name, {}]));
+    for (const { bucket, grouping, value, count, sum } of rows) {
+      if (grouping === null) buckets.push({ bucket: bucket!, count, sum });
+      else groups[grouping]![value!] = { count, sum };
+    }
+    return { buckets, groups };
+  }
+
+  async percentiles(
+    query: MetricQuery,
+    fractions: readonly number[],
+    targets?: Readonly<Record<Priority, number>>,
+  ): Promise<{ count: number; percentiles: number[] | null; within_target?: number | null }> {
+    const [row] = await this.run<{ count: number; percentiles: number[] | null; within_target?: number | null }>(
+      compilePercentiles(query, fractions, targets),
+    );
+    return row;
+  }
+
+  async backlog(organizationId: number): Promise<number> {
+    const [row] = await this.run<{ count: number }>(compileBacklog(organizationId));
+    return row.count;
   }
 
   run<T>({ text, values }: CompiledQuery): Promise<T[]> {

@@ -5,6 +5,8 @@ import { scopeOfPattern } from '../cache/cache-scopes.js';
 import { CachedExecutor } from '../cache/cached-executor.service.js';
 import { DomainError } from '../common/errors.js';
 import { METRIC_TYPES } from '../metrics/metric-registry.js';
+import { DashboardService } from './dashboard.service.js';
+import { PerformanceService } from './performance.service.js';
 import { TimeSeriesService } from './time-series.service.js';
 
 @Injectable()
@@ -15,6 +17,8 @@ export class CacheManagementService {
     private readonly invalidator: CacheInvalidator,
     private readonly executor: CachedExecutor,
     private readonly timeSeries: TimeSeriesService,
+    private readonly dashboard: DashboardService,
+    private readonly performance: PerformanceService,
   ) {}
 
   async invalidate(caller: Principal, pattern: string | undefined) {
@@ -23,11 +27,22 @@ export class CacheManagementService {
     return { message: 'Cache invalidated successfully', organization_id: caller.organizationId, pattern: name };
   }
 
-  /** Recomputes the organization's common results in the background; the request does not wait. */
+  /**
+   * Recomputes the organization's common results in the background (the
+   * request does not wait): dashboard and performance over 24h, 7d and 30d,
+   * and the daily series of every metric over 30d, all in UTC.
+   */
   refresh(caller: Principal) {
-    const work = METRIC_TYPES.map((metric) =>
-      this.timeSeries.find(caller, metric, { period: '30d', granularity: 'daily', timezone: 'UTC' }, true),
-    );
+    const periods = ['24h', '7d', '30d'] as const;
+    const work = [
+      ...periods.flatMap((period) => [
+        this.dashboard.find(caller, { period, timezone: 'UTC' }, true),
+        this.performance.find(caller, { period, timezone: 'UTC' }, true),
+      ]),
+      ...METRIC_TYPES.map((metric) =>
+        this.timeSeries.find(caller, metric, { period: '30d', granularity: 'daily', timezone: 'UTC' }, true),
+      ),
+    ];
     void Promise.allSettled(work).then((results) => {
       const failed = results.filter((r) => r.status === 'rejected').length;
       if (failed > 0)

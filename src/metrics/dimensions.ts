@@ -21,6 +21,8 @@ export interface Dimension {
   readonly name: DimensionName;
   /** SQL column; never user text. */
   readonly column: string;
+  /** SQL of the value a ticket is grouped under (over the alias `t`). */
+  readonly sql: string;
   /** Returns why a value is not admissible, or null when it is. */
   readonly check: (value: string) => string | null;
   /** Whether a null column is reported (and filtered) as `unassigned`. */
@@ -33,11 +35,28 @@ const slugCheck = (value: string) => (SLUG_PATTERN.test(value) ? null : 'must ma
 const assigneeCheck = (value: string) => (value.length >= 1 && value.length <= 128 ? null : 'must be 1-128 characters');
 
 export const DIMENSIONS: Readonly<Record<DimensionName, Dimension>> = {
-  status: { name: 'status', column: 'status', check: enumCheck(STATUSES) },
-  priority: { name: 'priority', column: 'priority', check: enumCheck(PRIORITIES) },
-  channel: { name: 'channel', column: 'channel', check: slugCheck },
-  category: { name: 'category', column: 'category', check: slugCheck },
-  assignee_id: { name: 'assignee_id', column: 'assignee_id', check: assigneeCheck, nullAs: UNASSIGNED },
+  status: { name: 'status', column: 'status', sql: 't.status', check: enumCheck(STATUSES) },
+  priority: { name: 'priority', column: 'priority', sql: 't.priority', check: enumCheck(PRIORITIES) },
+  channel: { name: 'channel', column: 'channel', sql: 't.channel', check: slugCheck },
+  category: { name: 'category', column: 'category', sql: 't.category', check: slugCheck },
+  assignee_id: {
+    name: 'assignee_id',
+    column: 'assignee_id',
+    sql: `coalesce(t.assignee_id, '${UNASSIGNED}')`,
+    check: assigneeCheck,
+    nullAs: UNASSIGNED,
+  },
+};
+
+/**
+ * What results can be broken down by: the dimensions, and the sentiment
+ * bands of the dashboard (positive above 0.2, negative below -0.2).
+ */
+export type GroupingName = DimensionName | 'sentiment_band';
+
+export const GROUPING_SQL: Readonly<Record<GroupingName, string>> = {
+  ...(Object.fromEntries(DIMENSION_NAMES.map((name) => [name, DIMENSIONS[name].sql])) as Record<DimensionName, string>),
+  sentiment_band: `CASE WHEN t.sentiment_score > 0.2 THEN 'positive' WHEN t.sentiment_score < -0.2 THEN 'negative' ELSE 'neutral' END`,
 };
 
 export function isDimensionName(name: string): name is DimensionName {

@@ -18,6 +18,15 @@ export interface SeriesSummary {
   max_value: number | null;
 }
 
+/** The metric's value over a set of tickets: their count, or the mean of their values (null when none). */
+export function aggregateValue(
+  metricType: MetricType,
+  { count, sum }: { count: number; sum: number | null },
+): number | null {
+  if (METRICS[metricType].aggregate === 'count') return count;
+  return count > 0 && sum !== null ? sum / count : null;
+}
+
 /**
  * Turns bucket rows into data points and the summary fields, combining them
  * as the metric's aggregate says: a count's average is per bucket and its
@@ -27,10 +36,10 @@ export interface SeriesSummary {
 export function summarizeSeries(metricType: MetricType, rows: readonly BucketRow[], zone: string): SeriesSummary {
   const metric = METRICS[metricType];
   const isCount = metric.aggregate === 'count';
-  const data_points = rows.map(({ bucket, count, sum }) => ({
-    timestamp: formatTimestamp(bucket, zone),
-    value: isCount ? count : count > 0 ? sum! / count : null,
-    count,
+  const data_points = rows.map((row) => ({
+    timestamp: formatTimestamp(row.bucket, zone),
+    value: aggregateValue(metricType, row),
+    count: row.count,
   }));
   const total_count = rows.reduce((n, r) => n + r.count, 0);
   const values = data_points.filter((p) => isCount || p.count > 0).map((p) => p.value as number);

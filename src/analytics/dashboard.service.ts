@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import type { Principal } from '../auth/auth.types.js';
+import { CachedExecutor, type CachedResult } from '../cache/cached-executor.service.js';
+import { Clock } from '../common/clock.js';
+import { formatTimestamp } from '../common/time.js';
+import { CLOSED_STATUSES, OPEN_STATUSES } from '../metrics/dimensions.js';
+import { METRIC_TYPES } from '../metrics/metric-registry.js';
+import { summarizeSeries } from '../metrics/series.js';
+import { AnalyticsRepository, type GroupFacts } from './analytics.repository.js';
+import { assertBucketLimit, resolveRange, type ResolvedRange } from './analytics-query.js';
+import type { RangeQueryDto } from './dto/range.query.dto.js';
+
+const counts = (groups: Record<string, GroupFacts> = {}) =>
+  Object.fromEntries(Object.entries(groups).map(([value, { count }]) => [value, count]));
+
+/**
+ * The dashboard of 4.3. It reads all four metrics, and its current_backlog
+ * reads every ticket's status: any status change counts as a change of
+ * ticket_count (a dimension of a ticket that counts in it), so the dashboard's
+ * ticket_count generation covers the backlog too.
+ */
+@Injectable()
+export class DashboardService {
+  constructor(
+    private readonly executor: CachedExecutor,
+    private readonly analytics: AnalyticsRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  find(caller: Principal, dto: RangeQueryDto, noCacheHeader: boolean): Promise<CachedResult> {
+    const range = resolveRange(dto, this.clock.now(), '30d');
+    assertBucketLimit(range, 'daily');
+    return this.executor.run({
+      organizationId: caller.organizationId,
+      section: 'dashboard',
+      metrics: METRIC_TYPES,
+      query: range,
+      fresh: dto.use_cache === false || noCacheHeader,
+      compute: () => this.compute(caller.organizationId, range),
+    });
+  }
+
+  async compute(organizationId: number, range: ResolvedRange) {
+    const base = { organizationId, ...range, filters: {} };
+    const [tickets, responses, resolutions, sentiment, backlog] = await Promise.all([
+      this.analytics.report({
+        ...base,
+        metric: 'ticket_count',
+        granularity: 'daily',
+        groupBy: ['status', 'category', 'channel', 'priority'],
+      }),
+      this.analytics.report({ ...base, metric: 'response_time', granularity: 'daily', groupBy: [] }),
+      this.analytics.report({ ...base, metric: 'resolution_time', granularity: 'daily', groupBy: [] }),
+      this.analytics.report({ ...base, metric: 'sentiment_score', granularity: null, groupBy: ['sentiment_band'] }),
+      this.analytics.backlog(organizationId),
+    ]);
+    const byStatus = counts(tickets.groups.status);
+    const sumOf = (statuses: readonly string[]) => statuses.reduce((n, s) => n + (byStatus[s] ?? 0), 0);
+    const trend = {
+      ticket_count: summarizeSeries('ticket_count', tickets.buckets, range.timezone),
+      response_time: summarizeSeries('response_time', responses.buckets, range.timezone),
+      resolution_time: summarizeSeries('resolution_time', resolutions.buckets, range.timezone),
+    };
+    const bands = counts(sentiment.groups.sentiment_band);
+    return {
+      start_date: formatTimestamp(range.start, range.timezone),
+      end_date: formatTimestamp(range.end, range.timezone),
+      timezone: range.timezone,
+      total_tickets: trend.ticket_count.total_count,
+      open_tickets: sumOf(OPEN_STATUSES),
+      resolved_tickets: sumOf(CLOSED_STATUSES),
+      current_backlog: backlog,
+      avg_response_time_hours: trend.response_time.average_value,
+      avg_resolution_time_hours: trend.resolution_time.average_value,
+      sentiment_breakdown: {
+        positive: bands.positive ?? 0,
+        neutral: bands.neutral ?? 0,
+        negative: bands.negative ?? 0,
+      },
+      category_breakdown: counts(tickets.groups.category),
+      channel_breakdown: counts(tickets.groups.channel),
+      priority_breakdown: counts(tickets.groups.priority),
+      trend_data: {
+        ticket_count: trend.ticket_count.data_points,
+        response_time: trend.response_time.data_points,
+        resolution_time: trend.resolution_time.data_points,
+      },
+    };
+  }
+}
