@@ -8,12 +8,11 @@
  * tickets through the bulk API, then times requests over loopback from this
  * process. Prints figures; decides nothing.
  */
-import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { createServer } from 'node:net';
 import pg from 'pg';
 import { loadConfig } from '../dist/src/config/app-config.js';
 import { signToken } from '../dist/src/auth/token.service.js';
+import { quantile, startService } from './service.mjs';
 
 const TICKETS = Number(process.env.BENCH_TICKETS ?? 100_000);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 200);
@@ -21,21 +20,8 @@ const BATCH = 10_000;
 const YEAR_MS = 365 * 24 * 3_600_000;
 
 const config = loadConfig();
-const port = await new Promise((resolve) => {
-  const probe = createServer().listen(0, '127.0.0.1', () => {
-    const { port: free } = probe.address();
-    probe.close(() => resolve(free));
-  });
-});
-const service = spawn(process.execPath, ['dist/src/main.js'], {
-  env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-  stdio: 'ignore',
-});
-for (let ready = false; !ready; ) {
-  ready = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
-  if (!ready) await new Promise((resolve) => setTimeout(resolve, 200));
-}
-const base = `http://127.0.0.1:${port}/api/v1`;
+const service = await startService();
+const base = `${service.url}/api/v1`;
 const organizationId = randomInt(1, 2 ** 47);
 const headers = {
   authorization: `Bearer ${signToken({ sub: 'bench', org_id: organizationId, role: 'admin' }, config.jwtSecret, 3600)}`,
@@ -91,10 +77,6 @@ const sample = async (expected, before) => {
 const misses = await sample('MISS', () => fetch(`${base}/analytics/cache?pattern=ticket_count`, { method: 'DELETE', headers }));
 const hits = await sample('HIT');
 
-const quantile = (values, q) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-};
 const row = (name, values) =>
   `${name.padEnd(5)} median ${quantile(values, 0.5).toFixed(2)} ms   p95 ${quantile(values, 0.95).toFixed(2)} ms   (${values.length} requests)`;
 
@@ -102,4 +84,4 @@ console.log(`loaded ${TICKETS} tickets in ${loadSeconds.toFixed(1)} s (${Math.ro
 console.log(`one-year daily ticket_count series (366 buckets) over ${TICKETS} tickets of one organization:`);
 console.log(row('HIT', hits));
 console.log(row('MISS', misses));
-service.kill('SIGTERM');
+service.stop();
