@@ -4,6 +4,8 @@ describe('time', () => {
   it('canonicalizes zone names and refuses non-zones', () => {
     expect(canonicalZone('europe/berlin')).toBe('Europe/Berlin');
     expect(canonicalZone('UTC')).toBe('UTC');
+    expect(canonicalZone('Asia/Kolkata')).toBe('Asia/Kolkata');
+    expect(canonicalZone('Europe/Kyiv')).toBe('Europe/Kyiv');
     expect(canonicalZone('Mars/Olympus')).toBeNull();
     expect(canonicalZone('+02:00')).toBeNull();
     expect(canonicalZone('')).toBeNull();

@@ -3,14 +3,18 @@ import { DateTime } from 'luxon';
 const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/;
 
 /**
- * The canonical IANA name of `name` (case-insensitive, links resolved as ICU
- * does), or null when it is not a zone. Offsets such as `+02:00` are refused:
- * a zone has DST rules, an offset has none.
+ * The zone name to use for `name`, or null when it is not a zone. Names are
+ * case-insensitive: a zone's own name comes back in its proper case
+ * (`europe/berlin` → `Europe/Berlin`); a link comes back as given, because
+ * ICU still resolves some current IANA names to their old links
+ * (`Asia/Kolkata` → `Asia/Calcutta`) and a client expects its own name echoed.
+ * Offsets such as `+02:00` are refused: a zone has DST rules, an offset has none.
  */
 export function canonicalZone(name: string): string | null {
   if (!ZONE_NAME.test(name)) return null;
   try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+    const resolved = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+    return resolved.toLowerCase() === name.toLowerCase() ? resolved : name;
   } catch {
     return null;
   }
