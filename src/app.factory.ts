@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
+import { setupOpenApi } from './openapi.js';
 
 /** Bulk bodies of 10,000 tickets run to a few megabytes. */
 const BODY_LIMIT = 16 * 1024 * 1024;
@@ -46,6 +47,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       { path: 'metrics', method: RequestMethod.GET },
     ],
   });
+  setupOpenApi(app);
   app.enableShutdownHooks();
   return app;
 }

@@ -10,6 +10,7 @@ import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { ExportModule } from './export/export.module.js';
 import { HealthModule } from './health/health.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { TicketsModule } from './tickets/tickets.module.js';
@@ -28,6 +29,7 @@ export class AppModule {
         CacheModule,
         TicketsModule,
         AnalyticsModule,
+        ExportModule,
         HealthModule,
       ],
       providers: [

@@ -30,17 +30,22 @@ export class DashboardService {
   find(caller: Principal, dto: RangeQueryDto, noCacheHeader: boolean): Promise<CachedResult> {
     const range = resolveRange(dto, this.clock.now(), '30d');
     assertBucketLimit(range, 'daily');
+    return this.cached(caller.organizationId, range, dto.use_cache === false || noCacheHeader);
+  }
+
+  /** The dashboard through the cached executor; REST and the socket's snapshots share its entries. */
+  cached(organizationId: number, range: ResolvedRange, fresh: boolean): Promise<CachedResult> {
     return this.executor.run({
-      organizationId: caller.organizationId,
+      organizationId,
       section: 'dashboard',
       metrics: METRIC_TYPES,
       query: range,
-      fresh: dto.use_cache === false || noCacheHeader,
-      compute: () => this.compute(caller.organizationId, range),
+      fresh,
+      compute: () => this.compute(organizationId, range),
     });
   }
 
-  async compute(organizationId: number, range: ResolvedRange) {
+  private async compute(organizationId: number, range: ResolvedRange) {
     const base = { organizationId, ...range, filters: {} };
     const [tickets, responses, resolutions, sentiment, backlog] = await Promise.all([
       this.analytics.report({

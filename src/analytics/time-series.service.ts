@@ -32,13 +32,18 @@ export class TimeSeriesService {
       granularity,
       filters: normalizeFilters(dto),
     };
+    return this.cached(query, dto.use_cache === false || noCacheHeader);
+  }
+
+  /** A series through the cached executor; REST and the socket share its entries. */
+  cached(query: SeriesQuery, fresh: boolean): Promise<CachedResult> {
     const { organizationId, ...normalized } = query;
     return this.executor.run({
       organizationId,
       section: 'time-series',
-      metrics: [metricType],
+      metrics: [query.metric],
       query: normalized,
-      fresh: dto.use_cache === false || noCacheHeader,
+      fresh,
       compute: () => this.compute(query),
     });
   }

@@ -50,7 +50,12 @@ const PERIOD_HOURS: Readonly<Record<Period, number>> = { '24h': 24, '7d': 168, '
  * request for one period within a minute resolves to the same range.
  */
 export function periodRange(period: Period, now: Date): { start: Date; end: Date } {
+  return trailingRange(PERIOD_HOURS[period], now);
+}
+
+/** `[now - hours, now)` with now rounded up to the next whole minute. */
+export function trailingRange(hours: number, now: Date): { start: Date; end: Date } {
   const minute = 60_000;
   const end = new Date(Math.ceil(now.getTime() / minute) * minute);
-  return { start: new Date(end.getTime() - PERIOD_HOURS[period] * 3_600_000), end };
+  return { start: new Date(end.getTime() - hours * 3_600_000), end };
 }

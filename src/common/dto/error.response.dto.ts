@@ -20,7 +20,6 @@ export class ErrorResponseDto {
   @ApiProperty({
     type: String,
     enum: Object.keys(ERROR_STATUS),
-    enumName: 'ErrorCode',
     example: 'VALIDATION_FAILED',
     description: 'Stable, machine-readable code.',
   })

@@ -1,5 +1,7 @@
+import { ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { registerDecorator } from 'class-validator';
 import { DIMENSION_NAMES, DIMENSIONS, isDimensionName, type DimensionName } from '../dimensions.js';
+import { DIMENSION_VALUE_SCHEMAS, filterDescription } from './dimension-values.docs.js';
 
 const MAX_FILTER_VALUES = 100;
 
@@ -35,4 +37,34 @@ export function IsFilters() {
         defaultMessage: (args) => filtersProblems(args?.value, propertyName).join('; '),
       },
     });
+}
+
+const FilterProperty = (dimension: DimensionName) =>
+  ApiPropertyOptional({
+    type: 'array',
+    items: DIMENSION_VALUE_SCHEMAS[dimension],
+    maxItems: MAX_FILTER_VALUES,
+    description: filterDescription(dimension),
+  });
+
+/** The documented shape of a body `filters` object; `IsFilters` is what validates it. */
+@ApiSchema({
+  name: 'Filters',
+  description: `Filters by dimension; a key that is not one of ${DIMENSION_NAMES.join(', ')} is refused with 400.`,
+})
+export class FiltersBodySchema {
+  @FilterProperty('status')
+  status?: string[];
+
+  @FilterProperty('priority')
+  priority?: string[];
+
+  @FilterProperty('channel')
+  channel?: string[];
+
+  @FilterProperty('category')
+  category?: string[];
+
+  @FilterProperty('assignee_id')
+  assignee_id?: string[];
 }

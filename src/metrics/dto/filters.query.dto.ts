@@ -1,6 +1,8 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsString, registerDecorator } from 'class-validator';
 import { Optional, QueryList } from '../../common/validation.js';
 import { DIMENSIONS, type DimensionName } from '../dimensions.js';
+import { DIMENSION_VALUE_SCHEMAS, filterDescription } from './dimension-values.docs.js';
 
 const MAX_FILTER_VALUES = 100;
 
@@ -26,8 +28,20 @@ export function IsDimensionValue(dimension: DimensionName) {
     });
 }
 
+/** Documents a filter as a repeated query parameter (OpenAPI's form style, exploded). */
+const FilterParameter = (dimension: DimensionName) =>
+  ApiPropertyOptional({
+    type: 'array',
+    items: DIMENSION_VALUE_SCHEMAS[dimension],
+    maxItems: MAX_FILTER_VALUES,
+    description: `${filterDescription(dimension)} Repeat the parameter for several values (at most ${MAX_FILTER_VALUES}).`,
+    // Parameter (not schema) fields; the document copies them onto the query parameter.
+    ...({ style: 'form', explode: true } as object),
+  });
+
 /** Filters as repeated query parameters: `?status=open&status=pending`. */
 export class FiltersQueryDto {
+  @FilterParameter('status')
   @Optional()
   @QueryList()
   @IsArray()
@@ -36,6 +50,7 @@ export class FiltersQueryDto {
   @IsDimensionValue('status')
   status?: string[];
 
+  @FilterParameter('priority')
   @Optional()
   @QueryList()
   @IsArray()
@@ -44,6 +59,7 @@ export class FiltersQueryDto {
   @IsDimensionValue('priority')
   priority?: string[];
 
+  @FilterParameter('channel')
   @Optional()
   @QueryList()
   @IsArray()
@@ -52,6 +68,7 @@ export class FiltersQueryDto {
   @IsDimensionValue('channel')
   channel?: string[];
 
+  @FilterParameter('category')
   @Optional()
   @QueryList()
   @IsArray()
@@ -60,6 +77,7 @@ export class FiltersQueryDto {
   @IsDimensionValue('category')
   category?: string[];
 
+  @FilterParameter('assignee_id')
   @Optional()
   @QueryList()
   @IsArray()

@@ -1,0 +1,85 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { DataPointDto } from './time-series.response.dto.js';
+
+const COUNTS = { type: 'object', additionalProperties: { type: 'integer' } } as const;
+
+/** Tickets created in range with a score, by band (documentation only). */
+export class SentimentBreakdownDto {
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Score above 0.2.' })
+  positive: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Score from -0.2 to 0.2.' })
+  neutral: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Score below -0.2.' })
+  negative: number;
+}
+
+/** The daily data points of three metrics over the range. */
+export class TrendDataDto {
+  @ApiProperty({ type: () => DataPointDto, isArray: true })
+  ticket_count: DataPointDto[];
+
+  @ApiProperty({ type: () => DataPointDto, isArray: true })
+  response_time: DataPointDto[];
+
+  @ApiProperty({ type: () => DataPointDto, isArray: true })
+  resolution_time: DataPointDto[];
+}
+
+/** The body of `GET /analytics/dashboard` (documentation only). */
+export class DashboardResponseDto {
+  @ApiProperty({ type: String, format: 'date-time' })
+  start_date: string;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  end_date: string;
+
+  @ApiProperty({ type: String, example: 'UTC' })
+  timezone: string;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Tickets created in range.' })
+  total_tickets: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Of those, status open, in_progress or pending.' })
+  open_tickets: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Of those, status resolved or closed.' })
+  resolved_tickets: number;
+
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    description: "All the organization's tickets open, in_progress or pending now, whenever created.",
+  })
+  current_backlog: number;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Mean response hours over the first responses in range; null when none.',
+  })
+  avg_response_time_hours: number | null;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Mean resolution hours over the resolutions in range; null when none.',
+  })
+  avg_resolution_time_hours: number | null;
+
+  @ApiProperty({ type: () => SentimentBreakdownDto })
+  sentiment_breakdown: SentimentBreakdownDto;
+
+  @ApiProperty({ ...COUNTS, example: { billing: 12, technical: 30 }, description: 'Tickets created in range.' })
+  category_breakdown: Record<string, number>;
+
+  @ApiProperty({ ...COUNTS, example: { email: 20, chat: 22 }, description: 'Tickets created in range.' })
+  channel_breakdown: Record<string, number>;
+
+  @ApiProperty({ ...COUNTS, example: { high: 8, medium: 34 }, description: 'Tickets created in range.' })
+  priority_breakdown: Record<string, number>;
+
+  @ApiProperty({ type: () => TrendDataDto })
+  trend_data: TrendDataDto;
+}

@@ -1,0 +1,61 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+const PERCENTILE = { type: Number, nullable: true } as const;
+
+/** First-response targets by priority, in hours (documentation only). */
+export class SlaTargetsDto {
+  @ApiProperty({ type: Number, example: 1 })
+  urgent: number;
+
+  @ApiProperty({ type: Number, example: 4 })
+  high: number;
+
+  @ApiProperty({ type: Number, example: 8 })
+  medium: number;
+
+  @ApiProperty({ type: Number, example: 24 })
+  low: number;
+}
+
+/** The body of `GET /analytics/performance` (documentation only). */
+export class PerformanceResponseDto {
+  @ApiProperty({ type: String, format: 'date-time' })
+  start_date: string;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  end_date: string;
+
+  @ApiProperty({ type: String, example: 'UTC' })
+  timezone: string;
+
+  @ApiProperty({ ...PERCENTILE, description: 'Hours, over tickets first answered in range; null when none.' })
+  response_time_p50: number | null;
+
+  @ApiProperty({ ...PERCENTILE, description: 'Hours, over tickets first answered in range; null when none.' })
+  response_time_p95: number | null;
+
+  @ApiProperty({ ...PERCENTILE, description: 'Hours, over tickets first answered in range; null when none.' })
+  response_time_p99: number | null;
+
+  @ApiProperty({ ...PERCENTILE, description: 'Hours, over tickets resolved in range; null when none.' })
+  resolution_time_p50: number | null;
+
+  @ApiProperty({ ...PERCENTILE, description: 'Hours, over tickets resolved in range; null when none.' })
+  resolution_time_p95: number | null;
+
+  @ApiProperty({ ...PERCENTILE, description: 'Hours, over tickets resolved in range; null when none.' })
+  resolution_time_p99: number | null;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    minimum: 0,
+    maximum: 1,
+    description:
+      "Share of the tickets first answered in range that were answered within their priority's target; null when none.",
+  })
+  sla_compliance_rate: number | null;
+
+  @ApiProperty({ type: () => SlaTargetsDto })
+  sla_targets_hours: SlaTargetsDto;
+}

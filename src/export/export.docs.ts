@@ -1,0 +1,84 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiAccess, roleNote } from '../auth/auth.docs.js';
+import { ApiErrors } from '../common/error-responses.docs.js';
+import { TICKET_ROW_COLUMNS } from '../metrics/ticket-rows.compiler.js';
+import { ExportRequestDto } from './dto/export.request.dto.js';
+
+const DATA_POINTS = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: {
+      timestamp: { type: 'string', format: 'date-time' },
+      value: { type: 'number', nullable: true },
+      count: { type: 'integer' },
+    },
+  },
+} as const;
+
+export const ExportDocs = () =>
+  applyDecorators(
+    ApiOperation({
+      operationId: 'exportAnalytics',
+      summary: 'Series and raw tickets as a csv, json or xlsx file',
+      description:
+        `${roleNote('viewer')} Always computed fresh, never cached. Each metric's series is the time-series ` +
+        "endpoint's data_points for the same query. With include_raw_data the file also holds the tickets " +
+        `created in the range that match the filters (${TICKET_ROW_COLUMNS.join(', ')}), oldest first; a raw ` +
+        'csv holds only the tickets. Raw rows stream: once the first bytes are sent, a failure can only abort ' +
+        "the response. In csv and xlsx, text starting with =, +, -, @, a tab or a carriage return gets a leading `'`.",
+    }),
+    ApiAccess('viewer'),
+    ApiBody({ type: ExportRequestDto }),
+    ApiOkResponse({
+      description: 'The file, as an attachment.',
+      headers: {
+        'Content-Disposition': {
+          description:
+            'attachment; filename="pulse_<org>_<start>_<end>.<ext>", the range ends in UTC as YYYYMMDDTHHMMSSZ.',
+          schema: { type: 'string' },
+        },
+      },
+      content: {
+        'text/csv': {
+          schema: {
+            type: 'string',
+            description: `Header metric_type,timestamp,value,count; with include_raw_data, ${TICKET_ROW_COLUMNS.join(',')}.`,
+          },
+        },
+        'application/json': {
+          schema: {
+            type: 'object',
+            required: ['metadata', 'series'],
+            properties: {
+              metadata: {
+                type: 'object',
+                description: 'The normalized request, organization_id and generated_at.',
+                additionalProperties: true,
+              },
+              series: { type: 'object', additionalProperties: DATA_POINTS },
+              tickets: {
+                type: 'array',
+                description: 'Only with include_raw_data.',
+                items: { type: 'object', additionalProperties: true },
+              },
+            },
+          },
+        },
+        'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': {
+          schema: {
+            type: 'string',
+            format: 'binary',
+            description: 'One sheet per metric (timestamp, value, count), and a sheet tickets with include_raw_data.',
+          },
+        },
+      },
+    }),
+    ApiErrors([400, 413, 503], {
+      400:
+        'Also: an unknown format (csv, json, xlsx, excel), a filter key that is not a dimension, no range, ' +
+        'more than 10,000 buckets (code BUCKET_LIMIT_EXCEEDED), or include_raw_data over more tickets than ' +
+        'EXPORT_MAX_ROWS (or the 1,048,575 rows of an xlsx sheet).',
+    }),
+  );

@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
+import type { DataSource } from 'typeorm';
+import { ANALYTICS_CONNECTION } from '../database/database-options.js';
+import { compileTicketRowCount, type TicketRowsQuery } from '../metrics/ticket-rows.compiler.js';
+import { TicketSnapshot } from './ticket-snapshot.js';
+
+/**
+ * Raw ticket rows for exports, on the analytics pool (statement timeout
+ * included). It works on a pg connection of its own rather than through
+ * TypeORM, whose query API buffers whole results: the rows must stream.
+ */
+@Injectable()
+export class ExportRepository {
+  constructor(@InjectDataSource(ANALYTICS_CONNECTION) private readonly db: DataSource) {}
+
+  /** Opens a snapshot of the tickets `query` selects and counts them, up to `countCap`. */
+  async openTickets(query: TicketRowsQuery, countCap: number): Promise<TicketSnapshot> {
+    const client = await this.pool().connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const { text, values } = compileTicketRowCount(query, countCap);
+      const { rows } = await client.query<{ count: number }>(text, values);
+      // The rows then take as long as the client takes to read them, which the
+      // analytics statement timeout must not cut short (it runs from the first
+      // fetch of a cursor, and through a whole COPY). Their number is bounded:
+      // the count ran under that timeout, and the caller refuses too many.
+      await client.query('SET LOCAL statement_timeout = 0');
+      return new TicketSnapshot(client, query, rows[0].count);
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
+  }
+
+  /** TypeORM's postgres driver keeps its pg Pool as `master` when there are no replicas. */
+  private pool(): Pool {
+    return (this.db.driver as unknown as { master: Pool }).master;
+  }
+}

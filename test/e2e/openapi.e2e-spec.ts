@@ -1,0 +1,264 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { GRANULARITIES } from '../../src/metrics/granularity.js';
+import { METRIC_TYPES } from '../../src/metrics/metric-registry.js';
+import { DIMENSION_NAMES, PRIORITIES, SLUG_PATTERN, STATUSES } from '../../src/metrics/dimensions.js';
+import { PERIODS } from '../../src/common/time.js';
+import type { Role } from '../../src/auth/auth.types.js';
+import { startApp, type TestApp } from '../support/app.js';
+
+/** API.md §6: `/docs` and `/docs-json` describe every endpoint, publicly and without the CLI plugin. */
+
+type Json = Record<string, any>;
+
+const ERROR_REF = '#/components/schemas/Error';
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+/** Every endpoint of API.md §2–§4 and §6 that the service has, as the document must list it. */
+const SECURED = [
+  'post /api/v1/tickets',
+  'post /api/v1/tickets/bulk',
+  'patch /api/v1/tickets/{id}',
+  'get /api/v1/tickets/{id}',
+  'get /api/v1/tickets',
+  'get /api/v1/analytics/time-series/{metric_type}',
+  'post /api/v1/analytics/aggregations',
+  'get /api/v1/analytics/dashboard',
+  'get /api/v1/analytics/performance',
+  'get /api/v1/analytics/distribution/{field}',
+  'delete /api/v1/analytics/cache',
+  'post /api/v1/analytics/refresh-cache',
+  'get /api/v1/analytics/cache/stats',
+];
+const PUBLIC = ['get /health', 'get /metrics'];
+
+const CACHED_GETS = [
+  'get /api/v1/analytics/time-series/{metric_type}',
+  'get /api/v1/analytics/dashboard',
+  'get /api/v1/analytics/performance',
+  'get /api/v1/analytics/distribution/{field}',
+];
+
+/** Operations whose role is above viewer (every valid token is a viewer), and so may answer 403. */
+const ROLES: Record<string, Role> = {
+  'post /api/v1/tickets': 'agent',
+  'post /api/v1/tickets/bulk': 'agent',
+  'patch /api/v1/tickets/{id}': 'agent',
+  'delete /api/v1/analytics/cache': 'admin',
+  'post /api/v1/analytics/refresh-cache': 'admin',
+  'get /api/v1/analytics/cache/stats': 'admin',
+};
+
+describe('OpenAPI document and UI', () => {
+  let server: TestApp;
+  let doc: Json;
+  let operations: Map<string, Json>;
+
+  beforeAll(async () => {
+    server = await startApp();
+    const res = await fetch(`${server.url}/docs-json`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('application/json');
+    doc = (await res.json()) as Json;
+    operations = new Map(
+      Object.entries(doc.paths as Json).flatMap(([path, item]) =>
+        Object.entries(item as Json)
+          .filter(([method]) => HTTP_METHODS.includes(method))
+          .map(([method, operation]) => [`${method} ${path}`, operation as Json] as const),
+      ),
+    );
+  });
+  afterAll(() => server.close());
+
+  const operation = (key: string): Json => {
+    const found = operations.get(key);
+    expect(found, key).toBeDefined();
+    return found!;
+  };
+  const parameter = (key: string, name: string): Json => {
+    const found = (operation(key).parameters as Json[]).find((p) => p.name === name);
+    expect(found, `${key} parameter ${name}`).toBeDefined();
+    return found!;
+  };
+  /** The schema a `$ref` points at, or the schema itself. */
+  const resolve = (schema: Json): Json => {
+    if (!schema.$ref) return schema;
+    return doc.components.schemas[(schema.$ref as string).replace('#/components/schemas/', '')] as Json;
+  };
+
+  it('is a valid OpenAPI 3 document whose references all resolve', async () => {
+    expect(doc.openapi).toMatch(/^3\./);
+    const result = await new Validator().validate(structuredClone(doc));
+    expect(result.errors ?? [], JSON.stringify(result.errors)).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it('is served without a token, at the root', async () => {
+    const res = await fetch(`${server.url}/api/v1/docs-json`);
+    expect(res.status).toBe(404);
+  });
+
+  it('lists every endpoint of the contract', () => {
+    expect([...operations.keys()].sort()).toEqual(expect.arrayContaining([...SECURED, ...PUBLIC].sort()));
+  });
+
+  it('documents every operation explicitly: operationId, summary, a declared tag, a described 2xx', () => {
+    const tags = new Set((doc.tags as Json[]).map((t) => t.name));
+    const ids = new Set<string>();
+    for (const [key, op] of operations) {
+      expect(op.operationId, key).toMatch(/^[a-z][A-Za-z]+$/);
+      expect(ids.has(op.operationId), `duplicate operationId ${op.operationId}`).toBe(false);
+      ids.add(op.operationId);
+      expect(op.summary, key).toBeTruthy();
+      expect(op.tags?.length, key).toBe(1);
+      expect(tags.has(op.tags[0]), `${key} tag ${op.tags[0]}`).toBe(true);
+      const success = Object.entries(op.responses as Json).filter(([status]) => /^2\d\d$/.test(status));
+      expect(success.length, key).toBe(1);
+      expect(success[0][1].description, key).toBeTruthy();
+    }
+  });
+
+  it('requires the bearer token everywhere but /health and /metrics, and names the role', () => {
+    expect(doc.components.securitySchemes.bearer).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+    });
+    expect(doc.security ?? []).toEqual([]);
+    for (const [key, op] of operations) {
+      if (PUBLIC.includes(key)) {
+        expect(op.security ?? [], key).toEqual([]);
+        expect(op.responses['401'], key).toBeUndefined();
+        continue;
+      }
+      expect(op.security, key).toEqual([{ bearer: [] }]);
+      expect(op.responses['401'], key).toBeDefined();
+      const role = ROLES[key] ?? 'viewer';
+      expect(op.description, key).toContain(`Required role: \`${role}\``);
+      if (role === 'viewer') expect(op.responses['403'], key).toBeUndefined();
+      else expect(op.responses['403'], key).toBeDefined();
+    }
+  });
+
+  it('answers every 4xx with the one Error schema', () => {
+    const error = doc.components.schemas.Error as Json;
+    expect(error.required).toEqual(expect.arrayContaining(['statusCode', 'error', 'message', 'code', 'request_id']));
+    expect(error.properties.message.oneOf).toEqual([{ type: 'string' }, { type: 'array', items: { type: 'string' } }]);
+    let count = 0;
+    for (const [key, op] of operations) {
+      for (const [status, response] of Object.entries(op.responses as Json)) {
+        if (!status.startsWith('4')) continue;
+        count += 1;
+        expect(response.content?.['application/json']?.schema, `${key} ${status}`).toEqual({ $ref: ERROR_REF });
+      }
+    }
+    expect(count).toBeGreaterThan(SECURED.length * 2);
+  });
+
+  it('declares X-Cache, ETag and 304 on every cached analytics GET', () => {
+    for (const key of CACHED_GETS) {
+      const { responses } = operation(key);
+      for (const status of ['200', '304']) {
+        expect(responses[status]?.headers?.['X-Cache']?.schema?.enum, `${key} ${status}`).toEqual([
+          'HIT',
+          'MISS',
+          'BYPASS',
+          'ERROR',
+        ]);
+        expect(responses[status].headers.ETag, `${key} ${status}`).toBeDefined();
+      }
+      expect(responses['304'].content, key).toBeUndefined();
+      expect(parameter(key, 'If-None-Match').in).toBe('header');
+      expect(parameter(key, 'use_cache').schema).toMatchObject({ type: 'boolean' });
+      expect(parameter(key, 'timezone').schema).toMatchObject({ type: 'string' });
+      expect(parameter(key, 'period').schema.enum).toEqual([...PERIODS]);
+      for (const bound of ['start_date', 'end_date']) {
+        expect(parameter(key, bound).schema).toMatchObject({ type: 'string', format: 'date-time' });
+      }
+    }
+    const aggregations = operation('post /api/v1/analytics/aggregations').responses;
+    expect(aggregations['200'].headers['X-Cache']).toBeDefined();
+    expect(aggregations['304']).toBeUndefined();
+  });
+
+  it('declares X-Request-Id on every response', () => {
+    expect(doc.components.headers['X-Request-Id']).toBeDefined();
+    for (const [key, op] of operations) {
+      for (const [status, response] of Object.entries(op.responses as Json)) {
+        expect(response.headers?.['X-Request-Id'], `${key} ${status}`).toEqual({
+          $ref: '#/components/headers/X-Request-Id',
+        });
+      }
+    }
+  });
+
+  it('gives path parameters and filters their enums, and filters the form style', () => {
+    const timeSeries = 'get /api/v1/analytics/time-series/{metric_type}';
+    expect(parameter(timeSeries, 'metric_type')).toMatchObject({ in: 'path', required: true });
+    expect(parameter(timeSeries, 'metric_type').schema.enum).toEqual([...METRIC_TYPES]);
+    expect(parameter(timeSeries, 'granularity').schema.enum).toEqual([...GRANULARITIES]);
+    expect(parameter('get /api/v1/analytics/distribution/{field}', 'field').schema.enum).toEqual([...DIMENSION_NAMES]);
+    expect(parameter('get /api/v1/tickets/{id}', 'id').schema).toMatchObject({ type: 'string', format: 'uuid' });
+    expect(parameter('get /api/v1/tickets', 'limit').schema).toMatchObject({
+      type: 'integer',
+      minimum: 1,
+      maximum: 500,
+    });
+
+    for (const key of ['get /api/v1/tickets', timeSeries, 'get /api/v1/analytics/distribution/{field}']) {
+      for (const dimension of DIMENSION_NAMES) {
+        const filter = parameter(key, dimension);
+        expect(filter, `${key} ${dimension}`).toMatchObject({ in: 'query', style: 'form', explode: true });
+        expect(filter.schema.type).toBe('array');
+      }
+      expect(parameter(key, 'status').schema.items.enum).toEqual([...STATUSES]);
+      expect(parameter(key, 'priority').schema.items.enum).toEqual([...PRIORITIES]);
+      expect(parameter(key, 'channel').schema.items.pattern).toBe(SLUG_PATTERN.source);
+    }
+  });
+
+  it('describes the ticket body with its rules, and the response bodies', () => {
+    const body = resolve(operation('post /api/v1/tickets').requestBody.content['application/json'].schema);
+    expect(body.properties.status.enum).toEqual([...STATUSES]);
+    expect(body.properties.priority.enum).toEqual([...PRIORITIES]);
+    expect(body.properties.channel.pattern).toBe(SLUG_PATTERN.source);
+    expect(body.properties.category.pattern).toBe(SLUG_PATTERN.source);
+    expect(body.properties.external_id).toMatchObject({ nullable: true, maxLength: 128 });
+    expect(body.properties.sentiment_score).toMatchObject({ nullable: true, minimum: -1, maximum: 1 });
+    expect(body.properties.resolved_at).toMatchObject({ format: 'date-time', nullable: true });
+
+    const bulk = resolve(operation('post /api/v1/tickets/bulk').requestBody.content['application/json'].schema);
+    expect(bulk.properties.tickets).toMatchObject({ type: 'array', minItems: 1, maxItems: 10_000 });
+
+    const okSchema = (key: string) => {
+      const { responses } = operation(key);
+      const status = Object.keys(responses).find((s) => s.startsWith('2'))!;
+      return resolve(responses[status].content['application/json'].schema);
+    };
+    expect(Object.keys(okSchema('get /api/v1/tickets').properties)).toEqual(['items', 'next_cursor']);
+    expect(Object.keys(okSchema('post /api/v1/tickets/bulk').properties)).toEqual(['inserted', 'updated']);
+    expect(okSchema('get /api/v1/analytics/time-series/{metric_type}').properties.data_points.type).toBe('array');
+    expect(okSchema('post /api/v1/analytics/aggregations').properties.results.type).toBe('array');
+    expect(okSchema('get /api/v1/analytics/dashboard').required).toEqual(
+      expect.arrayContaining(['total_tickets', 'current_backlog', 'trend_data']),
+    );
+    expect(okSchema('get /api/v1/analytics/performance').required).toContain('sla_compliance_rate');
+    expect(okSchema('get /api/v1/analytics/distribution/{field}').required).toContain('distribution');
+    expect(okSchema('get /api/v1/analytics/cache/stats').required).toContain('hit_ratio');
+    expect(okSchema('get /health').properties.status.enum).toEqual(['ok', 'degraded', 'error']);
+  });
+
+  it('serves Swagger UI and its assets itself, without a token', async () => {
+    const page = await fetch(`${server.url}/docs`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const html = await page.text();
+    expect(html).toContain('swagger-ui');
+    expect(html).not.toMatch(/(src|href)="https?:/);
+
+    for (const asset of ['swagger-ui-bundle.js', 'swagger-ui.css', 'swagger-ui-init.js']) {
+      const res = await fetch(`${server.url}/docs/${asset}`);
+      expect(res.status, asset).toBe(200);
+      await res.arrayBuffer();
+    }
+  });
+});
