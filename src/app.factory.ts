@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { setupOpenApi } from './openapi.js';
+import { RedisIoAdapter } from './realtime/redis-io.adapter.js';
 
 /** Bulk bodies of 10,000 tickets run to a few megabytes. */
 const BODY_LIMIT = 16 * 1024 * 1024;
@@ -48,6 +49,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     ],
   });
   setupOpenApi(app);
+  app.useWebSocketAdapter(new RedisIoAdapter(app, config));
   app.enableShutdownHooks();
   return app;
 }

@@ -13,6 +13,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { ExportModule } from './export/export.module.js';
 import { HealthModule } from './health/health.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
+import { RealtimeModule } from './realtime/realtime.module.js';
 import { TicketsModule } from './tickets/tickets.module.js';
 
 @Module({})
@@ -31,6 +32,7 @@ export class AppModule {
         AnalyticsModule,
         ExportModule,
         HealthModule,
+        RealtimeModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -1,0 +1,89 @@
+import {
+  ConnectedSocket,
+  MessageBody,
+  OnGatewayConnection,
+  OnGatewayDisconnect,
+  OnGatewayInit,
+  SubscribeMessage,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import { TokenService } from '../auth/token.service.js';
+import { Clock } from '../common/clock.js';
+import { formatTimestamp } from '../common/time.js';
+import type { CommittedWrite, SubscribeReply } from './realtime.contract.js';
+import { MetricUpdatesService } from './metric-updates.service.js';
+import { RealtimeService, type AnalyticsNamespace, type AnalyticsSocket } from './realtime.service.js';
+import { normalizeSubscription, SubscriptionError } from './subscription.js';
+
+/**
+ * The `/analytics` namespace of API.md §5. A socket is authenticated in the
+ * handshake middleware, so a bad token never reaches a handler; its
+ * organization comes from the token and it joins only that organization's rooms.
+ */
+@WebSocketGateway({ namespace: '/analytics' })
+export class AnalyticsGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+  constructor(
+    private readonly tokens: TokenService,
+    private readonly realtime: RealtimeService,
+    private readonly updates: MetricUpdatesService,
+    private readonly clock: Clock,
+  ) {}
+
+  afterInit(namespace: AnalyticsNamespace): void {
+    this.realtime.attach(namespace);
+    namespace.use((socket, next) => {
+      const { auth, query } = socket.handshake;
+      const token =
+        typeof auth?.token === 'string' ? auth.token : typeof query?.token === 'string' ? query.token : null;
+      try {
+        if (!token) throw new Error('no token');
+        socket.data.organizationId = this.tokens.verify(token).organizationId;
+        next();
+      } catch {
+        next(new Error('unauthorized'));
+      }
+    });
+    namespace.on('tickets_committed', (write: CommittedWrite) => this.updates.deliver(write));
+  }
+
+  handleConnection(socket: AnalyticsSocket): void {
+    socket.emit('connected', {
+      organization_id: socket.data.organizationId,
+      timestamp: formatTimestamp(this.clock.now()),
+      message: 'Connected to real-time analytics',
+    });
+  }
+
+  handleDisconnect(socket: AnalyticsSocket): void {
+    this.realtime.unsubscribe(socket);
+  }
+
+  @SubscribeMessage('subscribe')
+  async subscribe(
+    @ConnectedSocket() socket: AnalyticsSocket,
+    @MessageBody() message: unknown,
+  ): Promise<SubscribeReply> {
+    try {
+      const subscription = normalizeSubscription(message);
+      await this.realtime.subscribe(socket, subscription);
+      return { ok: true, subscription };
+    } catch (error) {
+      const reason = error instanceof SubscriptionError ? error.message : 'subscription failed; try again';
+      socket.emit('exception', { status: 'error', message: reason });
+      return { ok: false, error: reason };
+    }
+  }
+
+  @SubscribeMessage('unsubscribe')
+  unsubscribe(@ConnectedSocket() socket: AnalyticsSocket): { ok: true } {
+    this.realtime.unsubscribe(socket);
+    return { ok: true };
+  }
+
+  @SubscribeMessage('ping')
+  ping(@ConnectedSocket() socket: AnalyticsSocket): { timestamp: string } {
+    const pong = { timestamp: formatTimestamp(this.clock.now()) };
+    socket.emit('pong', pong);
+    return pong;
+  }
+}

@@ -1,0 +1,76 @@
+import type { DataPoint } from '../metrics/series.js';
+import type { MetricType, TicketEventName } from '../metrics/metric-registry.js';
+import type { NormalizedSubscription } from './subscription.js';
+
+/** The socket contract of API.md §5, checked by the compiler on both ends of the gateway. */
+export interface ServerToClientEvents {
+  connected: (payload: { organization_id: number; timestamp: string; message: string }) => void;
+  subscription_data: (payload: {
+    organization_id: number;
+    timestamp: string;
+    subscription: NormalizedSubscription;
+    metrics: Partial<
+      Record<MetricType, { data_points: DataPoint[]; average_value: number | null; total_count: number }>
+    >;
+  }) => void;
+  periodic_update: (payload: {
+    organization_id: number;
+    timestamp: string;
+    metrics: Partial<Record<MetricType, { value: number | null; count: number; timestamp: string } | null>>;
+    dashboard_snapshot: {
+      total_tickets: number;
+      open_tickets: number;
+      resolved_tickets: number;
+      avg_response_time_hours: number | null;
+    };
+  }) => void;
+  metric_update: (payload: MetricUpdate) => void;
+  pong: (payload: { timestamp: string }) => void;
+  exception: (payload: { status: 'error'; message: string }) => void;
+}
+
+export type Ack<T> = (reply: T) => void;
+export type SubscribeReply = { ok: true; subscription: NormalizedSubscription } | { ok: false; error: string };
+
+export interface ClientToServerEvents {
+  subscribe: (payload: unknown, ack?: Ack<SubscribeReply>) => void;
+  unsubscribe: (payload?: unknown, ack?: Ack<{ ok: true }>) => void;
+  ping: (payload?: unknown, ack?: Ack<{ timestamp: string }>) => void;
+}
+
+/** Between instances: a committed write, so every instance can tell its own subscribers. */
+export interface InterServerEvents {
+  tickets_committed: (payload: CommittedWrite) => void;
+}
+
+export interface SocketData {
+  organizationId: number;
+  room?: string;
+}
+
+export interface MetricUpdate {
+  organization_id: number;
+  metric_type: MetricType;
+  value: number;
+  count: number;
+  event: TicketEventName;
+  ticket_id: string;
+  timestamp: string;
+}
+
+/** What a write contributed to each metric, as it travels between instances. */
+export interface CommittedWrite {
+  organizationId: number;
+  contributions: Contribution[];
+}
+
+export interface Contribution {
+  metric: MetricType;
+  event: TicketEventName;
+  ticketId: string;
+  value: number;
+  /** The metric's timestamp of the ticket, ISO 8601. */
+  at: string;
+  /** The ticket's dimension values, to match subscriptions' filters. */
+  dimensions: Record<string, string | null>;
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { AnalyticsModule } from '../analytics/analytics.module.js';
+import { AuthModule } from '../auth/auth.module.js';
+import { Clock } from '../common/clock.js';
+import { AnalyticsGateway } from './analytics.gateway.js';
+import { MetricUpdatesService } from './metric-updates.service.js';
+import { RealtimeService } from './realtime.service.js';
+
+@Module({
+  imports: [AnalyticsModule, AuthModule],
+  providers: [Clock, RealtimeService, MetricUpdatesService, AnalyticsGateway],
+})
+export class RealtimeModule {}

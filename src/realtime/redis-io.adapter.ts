@@ -1,0 +1,50 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { IoAdapter } from '@nestjs/platform-socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
+import type { Server, ServerOptions } from 'socket.io';
+import type { AppConfig } from '../config/app-config.js';
+
+/**
+ * socket.io over the Redis adapter, so a broadcast (and a server-side emit)
+ * on one instance reaches the sockets and handlers of all of them. The
+ * publisher drops what it cannot send while Redis is away rather than
+ * queueing it; the subscriber resubscribes when Redis returns.
+ */
+export class RedisIoAdapter extends IoAdapter {
+  private readonly clients: Redis[] = [];
+
+  constructor(
+    app: INestApplicationContext,
+    private readonly config: AppConfig,
+  ) {
+    super(app);
+  }
+
+  override createIOServer(port: number, options?: ServerOptions): Server {
+    const server: Server = super.createIOServer(port, options);
+    const pub = new Redis(this.config.redisUrl, {
+      connectionName: 'pulse-io-pub',
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+    });
+    const sub = new Redis(this.config.redisUrl, { connectionName: 'pulse-io-sub', maxRetriesPerRequest: null });
+    for (const client of [pub, sub]) {
+      client.on('error', () => undefined);
+      this.clients.push(client);
+    }
+    // The adapter does not handle a failed publish; while Redis is away a
+    // broadcast to other instances is lost (each instance still serves its
+    // own sockets), never an unhandled rejection.
+    const publish = pub.publish.bind(pub);
+    pub.publish = ((channel: string, message: string | Buffer) =>
+      publish(channel, message).catch(() => 0)) as typeof pub.publish;
+    server.adapter(createAdapter(pub, sub, { key: `${this.config.redisKeyPrefix}:io` }));
+    return server;
+  }
+
+  override async close(server: Server): Promise<void> {
+    await super.close(server);
+    for (const client of this.clients) client.disconnect();
+  }
+}

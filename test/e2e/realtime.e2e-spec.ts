@@ -1,0 +1,264 @@
+import { Api } from '../support/http.js';
+import { newOrganizationId, startApp, tokenFor, type TestApp } from '../support/app.js';
+import { buildTicket } from '../support/factories.js';
+import { computations } from '../support/metrics.js';
+import { TestSocket } from '../support/socket.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('realtime socket (API.md §5)', () => {
+  let server: TestApp;
+  const sockets: TestSocket[] = [];
+  const open = async (token?: string, options?: { viaQuery?: boolean }) => {
+    const socket = new TestSocket(server.url, token, options);
+    sockets.push(socket);
+    await socket.connected();
+    return socket;
+  };
+
+  beforeAll(async () => {
+    server = await startApp();
+  });
+  afterEach(() => sockets.splice(0).forEach((s) => s.close()));
+  afterAll(() => server.close());
+
+  describe('handshake', () => {
+    it.each([
+      ['no token', undefined],
+      ['a malformed token', 'not-a-jwt'],
+      ['a token signed with another secret', tokenFor(1, 'viewer', 'another-secret-0123456789')],
+    ])('refuses %s with connect_error "unauthorized"', async (_, token) => {
+      const socket = new TestSocket(server.url, token);
+      sockets.push(socket);
+      await expect(socket.connected()).rejects.toThrow('unauthorized');
+      expect(socket.socket.connected).toBe(false);
+    });
+
+    it('accepts the token in auth or in the query, and says connected', async () => {
+      const organizationId = newOrganizationId();
+      for (const viaQuery of [false, true]) {
+        const socket = await open(tokenFor(organizationId, 'viewer'), { viaQuery });
+        const connected = await socket.next('connected');
+        expect(connected).toMatchObject({
+          organization_id: organizationId,
+          message: 'Connected to real-time analytics',
+        });
+        expect(Date.parse(connected.timestamp)).not.toBeNaN();
+      }
+    });
+  });
+
+  describe('messages', () => {
+    let organizationId: number;
+    let api: Api;
+    beforeEach(() => {
+      organizationId = newOrganizationId();
+      api = new Api(server.url, tokenFor(organizationId, 'agent'));
+    });
+
+    it('acknowledges a subscribe with the normalized subscription and sends its data', async () => {
+      await api.post('/api/v1/tickets', buildTicket({ created_at: new Date(Date.now() - 30 * 60_000).toISOString() }));
+      const socket = await open(tokenFor(organizationId, 'viewer'));
+      const ack = await socket.emit('subscribe', {
+        metrics: ['ticket_count', 'response_time'],
+        window: '24h',
+        timezone: 'europe/berlin',
+      });
+      expect(ack).toEqual({
+        ok: true,
+        subscription: {
+          metrics: ['ticket_count', 'response_time'],
+          interval: 30,
+          granularity: 'hourly',
+          window: '24h',
+          timezone: 'Europe/Berlin',
+          filters: {},
+        },
+      });
+      const data = await socket.next('subscription_data');
+      expect(data.subscription).toEqual(ack.subscription);
+      expect(data.metrics.ticket_count.total_count).toBe(1);
+      expect(data.metrics.ticket_count.data_points.length).toBeGreaterThanOrEqual(24);
+      expect(data.metrics.response_time.total_count).toBe(0);
+    });
+
+    it.each([
+      [{ metrics: [] }, 'metrics'],
+      [{ metrics: ['nope'] }, 'metrics'],
+      [{ metrics: ['ticket_count'], interval: 0 }, 'interval'],
+      [{ metrics: ['ticket_count'], window: '2d' }, 'window'],
+      [{ metrics: ['ticket_count'], timezone: 'Mars/Base' }, 'timezone'],
+      [{ metrics: ['ticket_count'], filters: { nope: ['x'] } }, 'filters'],
+      [{ metrics: ['ticket_count'], extra: true }, 'extra'],
+      ['ticket_count', 'object'],
+    ])('refuses the subscribe %j with an ack error and an exception', async (message, named) => {
+      const socket = await open(tokenFor(organizationId, 'viewer'));
+      const ack = await socket.emit('subscribe', message);
+      expect(ack.ok).toBe(false);
+      expect(ack.error).toContain(named);
+      expect(await socket.next('exception')).toEqual({ status: 'error', message: ack.error });
+    });
+
+    it('answers ping with pong', async () => {
+      const socket = await open(tokenFor(organizationId, 'viewer'));
+      await socket.emit('ping');
+      expect(Date.parse((await socket.next('pong')).timestamp)).not.toBeNaN();
+    });
+
+    it('sends periodic updates every interval: the latest bucket and a dashboard snapshot', async () => {
+      await api.post(
+        '/api/v1/tickets',
+        buildTicket({ created_at: new Date().toISOString(), first_response_at: new Date().toISOString() }),
+      );
+      const socket = await open(tokenFor(organizationId, 'viewer'));
+      await socket.emit('subscribe', { metrics: ['ticket_count'], interval: 1, window: '1h' });
+      const update = await socket.next('periodic_update');
+      expect(update.organization_id).toBe(organizationId);
+      expect(update.metrics.ticket_count).toMatchObject({ value: 1, count: 1 });
+      expect(update.dashboard_snapshot).toEqual({
+        total_tickets: 1,
+        open_tickets: 1,
+        resolved_tickets: 0,
+        avg_response_time_hours: 0,
+      });
+      await sleep(2200);
+      expect(socket.count('periodic_update')).toBeGreaterThanOrEqual(2);
+    });
+
+    it('sends metric_update for a write that touches the subscription, coalescing a burst', async () => {
+      const socket = await open(tokenFor(organizationId, 'viewer'));
+      await socket.emit('subscribe', { metrics: ['ticket_count', 'sentiment_score'], window: '24h' });
+      const created = await api.post(
+        '/api/v1/tickets',
+        buildTicket({ created_at: new Date().toISOString(), sentiment_score: 0.5 }),
+      );
+      const update = await socket.next('metric_update', (u) => u.metric_type === 'ticket_count');
+      expect(update).toMatchObject({
+        organization_id: organizationId,
+        value: 1,
+        count: 1,
+        event: 'ticket.created',
+        ticket_id: created.body.id,
+      });
+      expect(await socket.next('metric_update', (u) => u.metric_type === 'sentiment_score')).toMatchObject({
+        value: 0.5,
+        count: 1,
+      });
+
+      await api.post('/api/v1/tickets/bulk', {
+        tickets: [0, 1, 2].map(() => buildTicket({ created_at: new Date().toISOString() })),
+      });
+      const burst = await socket.next('metric_update', (u) => u.metric_type === 'ticket_count' && u.count > 1);
+      expect(burst).toMatchObject({ value: 3, count: 3, event: 'ticket.created' });
+    });
+
+    it('announces first responses and resolutions with the ticket’s hours', async () => {
+      const socket = await open(tokenFor(organizationId, 'viewer'));
+      await socket.emit('subscribe', { metrics: ['response_time', 'resolution_time'], window: '24h' });
+      const createdAt = Date.now() - 3 * 3_600_000;
+      const { body: ticket } = await api.post(
+        '/api/v1/tickets',
+        buildTicket({ created_at: new Date(createdAt).toISOString() }),
+      );
+      await api.patch(`/api/v1/tickets/${ticket.id}`, {
+        first_response_at: new Date(createdAt + 1.5 * 3_600_000).toISOString(),
+      });
+      expect(await socket.next('metric_update', (u) => u.metric_type === 'response_time')).toMatchObject({
+        value: 1.5,
+        count: 1,
+        event: 'ticket.first_response',
+        ticket_id: ticket.id,
+      });
+      await api.patch(`/api/v1/tickets/${ticket.id}`, {
+        status: 'resolved',
+        resolved_at: new Date(createdAt + 2 * 3_600_000).toISOString(),
+      });
+      expect(await socket.next('metric_update', (u) => u.metric_type === 'resolution_time')).toMatchObject({
+        value: 2,
+        event: 'ticket.resolved',
+      });
+    });
+
+    it('leaves out writes outside the filters or the window, and other organizations’ writes', async () => {
+      const socket = await open(tokenFor(organizationId, 'viewer'));
+      await socket.emit('subscribe', { metrics: ['ticket_count'], window: '1h', filters: { priority: ['urgent'] } });
+      const other = new Api(server.url, tokenFor(newOrganizationId(), 'agent'));
+      await other.post('/api/v1/tickets', buildTicket({ priority: 'urgent', created_at: new Date().toISOString() }));
+      await api.post('/api/v1/tickets', buildTicket({ priority: 'low', created_at: new Date().toISOString() }));
+      await api.post(
+        '/api/v1/tickets',
+        buildTicket({ priority: 'urgent', created_at: new Date(Date.now() - 2 * 3_600_000).toISOString() }),
+      );
+      const { body: wanted } = await api.post(
+        '/api/v1/tickets',
+        buildTicket({ priority: 'urgent', created_at: new Date().toISOString() }),
+      );
+      const update = await socket.next('metric_update');
+      expect(update).toMatchObject({ ticket_id: wanted.id, count: 1 });
+      await sleep(400);
+      expect(socket.count('metric_update')).toBe(1);
+    });
+
+    it('stops both kinds of update after unsubscribe', async () => {
+      const socket = await open(tokenFor(organizationId, 'viewer'));
+      await socket.emit('subscribe', { metrics: ['ticket_count'], interval: 1, window: '1h' });
+      await socket.next('periodic_update');
+      expect(await socket.emit('unsubscribe')).toEqual({ ok: true });
+      const before = socket.events.length;
+      await api.post('/api/v1/tickets', buildTicket({ created_at: new Date().toISOString() }));
+      await sleep(1500);
+      expect(
+        socket.events.slice(before).filter((e) => e.name === 'periodic_update' || e.name === 'metric_update'),
+      ).toEqual([]);
+    });
+  });
+
+  it('shares one computation per distinct subscription, however many sockets (200 sockets, 5 subscriptions)', async () => {
+    const organizationId = newOrganizationId();
+    const token = tokenFor(organizationId, 'viewer');
+    const windows = ['1h', '24h', '7d', '30d'] as const;
+    const subscriptions = [
+      ...windows.map((window) => ({ metrics: ['ticket_count'], interval: 1, window, granularity: 'daily' })),
+      { metrics: ['ticket_count'], interval: 1, window: '24h', granularity: 'daily', filters: { priority: ['high'] } },
+    ];
+    const many = await Promise.all(Array.from({ length: 200 }, () => open(token)));
+    await Promise.all(many.map((socket, i) => socket.emit('subscribe', subscriptions[i % subscriptions.length])));
+    await Promise.all(many.map((socket) => socket.next('periodic_update')));
+
+    const sections = ['time-series', 'dashboard'];
+    const total = async () =>
+      (await Promise.all(sections.map((s) => computations(server.url, s)))).reduce((a, b) => a + b, 0);
+    const before = await total();
+    await sleep(3000);
+    const perInterval = ((await total()) - before) / 3;
+    // Each distinct subscription computes at most its series and snapshot once an interval;
+    // with nothing written they are cache hits, so the count stays far below one per socket.
+    expect(perInterval).toBeLessThanOrEqual(5);
+    expect(many.every((socket) => socket.count('periodic_update') >= 2)).toBe(true);
+  });
+});
+
+describe('realtime across two instances', () => {
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    [a, b] = await Promise.all([startApp(), startApp()]);
+  });
+  afterAll(() => Promise.all([a.close(), b.close()]));
+
+  it('delivers a write made on instance A to a socket connected to instance B', async () => {
+    const organizationId = newOrganizationId();
+    const socket = new TestSocket(b.url, tokenFor(organizationId, 'viewer'));
+    try {
+      await socket.connected();
+      await socket.emit('subscribe', { metrics: ['ticket_count'] });
+      const { body: ticket } = await new Api(a.url, tokenFor(organizationId, 'agent')).post(
+        '/api/v1/tickets',
+        buildTicket({ created_at: new Date().toISOString() }),
+      );
+      expect(await socket.next('metric_update')).toMatchObject({ ticket_id: ticket.id, value: 1, count: 1 });
+    } finally {
+      socket.close();
+    }
+  });
+});
