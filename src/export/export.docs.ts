@@ -1,21 +1,11 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiBody, ApiExtraModels, ApiOkResponse, ApiOperation, getSchemaPath } from '@nestjs/swagger';
 import { ApiAccess, roleNote } from '../auth/auth.docs.js';
 import { ApiErrors } from '../common/error-responses.docs.js';
 import { TICKET_ROW_COLUMNS } from '../metrics/ticket-rows.compiler.js';
 import { ExportRequestDto } from './dto/export.request.dto.js';
-
-const DATA_POINTS = {
-  type: 'array',
-  items: {
-    type: 'object',
-    properties: {
-      timestamp: { type: 'string', format: 'date-time' },
-      value: { type: 'number', nullable: true },
-      count: { type: 'integer' },
-    },
-  },
-} as const;
+import { CONTENT_TYPES } from './export-request.js';
+import { ExportJsonResponseDto } from './dto/export.response.dto.js';
 
 export const ExportDocs = () =>
   applyDecorators(
@@ -31,6 +21,7 @@ export const ExportDocs = () =>
     }),
     ApiAccess('viewer'),
     ApiBody({ type: ExportRequestDto }),
+    ApiExtraModels(ExportJsonResponseDto),
     ApiOkResponse({
       description: 'The file, as an attachment.',
       headers: {
@@ -47,26 +38,8 @@ export const ExportDocs = () =>
             description: `Header metric_type,timestamp,value,count; with include_raw_data, ${TICKET_ROW_COLUMNS.join(',')}.`,
           },
         },
-        'application/json': {
-          schema: {
-            type: 'object',
-            required: ['metadata', 'series'],
-            properties: {
-              metadata: {
-                type: 'object',
-                description: 'The normalized request, organization_id and generated_at.',
-                additionalProperties: true,
-              },
-              series: { type: 'object', additionalProperties: DATA_POINTS },
-              tickets: {
-                type: 'array',
-                description: 'Only with include_raw_data.',
-                items: { type: 'object', additionalProperties: true },
-              },
-            },
-          },
-        },
-        'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': {
+        'application/json': { schema: { $ref: getSchemaPath(ExportJsonResponseDto) } },
+        [CONTENT_TYPES.xlsx]: {
           schema: {
             type: 'string',
             format: 'binary',

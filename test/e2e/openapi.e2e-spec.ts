@@ -28,6 +28,7 @@ const SECURED = [
   'delete /api/v1/analytics/cache',
   'post /api/v1/analytics/refresh-cache',
   'get /api/v1/analytics/cache/stats',
+  'post /api/v1/analytics/export',
 ];
 const PUBLIC = ['get /health', 'get /metrics'];
 
@@ -245,6 +246,28 @@ describe('OpenAPI document and UI', () => {
     expect(okSchema('get /api/v1/analytics/distribution/{field}').required).toContain('distribution');
     expect(okSchema('get /api/v1/analytics/cache/stats').required).toContain('hit_ratio');
     expect(okSchema('get /health').properties.status.enum).toEqual(['ok', 'degraded', 'error']);
+  });
+
+  it('describes the export: its body, the three file types and Content-Disposition', () => {
+    const exportOp = operation('post /api/v1/analytics/export');
+    const body = resolve(exportOp.requestBody.content['application/json'].schema);
+    expect(body.required).toEqual(expect.arrayContaining(['metric_types', 'format']));
+    expect(body.properties.format.enum).toEqual(['csv', 'json', 'xlsx', 'excel']);
+    expect(body.properties.include_raw_data).toMatchObject({ type: 'boolean', default: false });
+    expect(body.properties.use_cache).toBeUndefined();
+
+    const ok = exportOp.responses['200'];
+    expect(Object.keys(ok.content).sort()).toEqual([
+      'application/json',
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      'text/csv',
+    ]);
+    expect(resolve(ok.content['application/json'].schema).required).toEqual(
+      expect.arrayContaining(['metadata', 'series']),
+    );
+    expect(ok.headers['Content-Disposition']).toBeDefined();
+    expect(ok.headers['X-Cache']).toBeUndefined();
+    expect(exportOp.responses['400']).toBeDefined();
   });
 
   it('serves Swagger UI and its assets itself, without a token', async () => {

@@ -1,0 +1,101 @@
+import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
+import { DataPointDto } from '../../analytics/dto/time-series.response.dto.js';
+import { PRIORITIES, STATUSES } from '../../metrics/dimensions.js';
+import { FiltersBodySchema } from '../../metrics/dto/filters.body.js';
+import { GRANULARITIES } from '../../metrics/granularity.js';
+import { METRIC_TYPES } from '../../metrics/metric-registry.js';
+
+/** The normalized request a json export echoes (documentation only). */
+export class ExportMetadataDto {
+  @ApiProperty({ type: 'array', items: { type: 'string', enum: [...METRIC_TYPES] } })
+  metric_types: string[];
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  start_date: string;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  end_date: string;
+
+  @ApiProperty({ type: String, enum: GRANULARITIES })
+  granularity: string;
+
+  @ApiProperty({ type: String, example: 'UTC' })
+  timezone: string;
+
+  @ApiProperty({ type: () => FiltersBodySchema })
+  filters: FiltersBodySchema;
+
+  @ApiProperty({ type: Boolean })
+  include_raw_data: boolean;
+
+  @ApiProperty({ type: String, enum: ['csv', 'json', 'xlsx'], description: 'excel is echoed as xlsx.' })
+  format: string;
+
+  @ApiProperty({ type: 'integer', example: 1 })
+  organization_id: number;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  generated_at: string;
+}
+
+/** One raw ticket of an export, with its response and resolution hours. */
+export class ExportTicketDto {
+  @ApiProperty({ type: String, format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  external_id: string | null;
+
+  @ApiProperty({ type: String, enum: STATUSES })
+  status: string;
+
+  @ApiProperty({ type: String, enum: PRIORITIES })
+  priority: string;
+
+  @ApiProperty({ type: String })
+  channel: string;
+
+  @ApiProperty({ type: String })
+  category: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  assignee_id: string | null;
+
+  @ApiProperty({ type: Number, nullable: true })
+  sentiment_score: number | null;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  created_at: string;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  first_response_at: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  resolved_at: string | null;
+
+  @ApiProperty({ type: Number, nullable: true })
+  response_time_hours: number | null;
+
+  @ApiProperty({ type: Number, nullable: true })
+  resolution_time_hours: number | null;
+}
+
+/** The body of a json export (documentation only). */
+export class ExportJsonResponseDto {
+  @ApiProperty({ type: () => ExportMetadataDto })
+  metadata: ExportMetadataDto;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'array', items: { $ref: getSchemaPath(DataPointDto) } },
+    description: "Each metric's data_points, as the time-series endpoint computes them for the same query.",
+  })
+  series: Record<string, DataPointDto[]>;
+
+  @ApiPropertyOptional({
+    type: () => ExportTicketDto,
+    isArray: true,
+    description: 'Only with include_raw_data: the tickets created in the range that match the filters, oldest first.',
+  })
+  tickets?: ExportTicketDto[];
+}
