@@ -27,6 +27,12 @@ export class ExportRepository {
       // fetch of a cursor, and through a whole COPY). Their number is bounded:
       // the count ran under that timeout, and the caller refuses too many.
       await client.query('SET LOCAL statement_timeout = 0');
+      // Rows go out in the order of the (organization_id, created_at, id) index as
+      // they are read, so the first byte leaves at once: left to itself the
+      // planner may prefer scanning the whole multi-tenant table and sorting,
+      // which holds everything back until the sort is done (seconds at 1M rows).
+      await client.query('SET LOCAL enable_sort = off');
+      await client.query('SET LOCAL enable_seqscan = off');
       return new TicketSnapshot(client, query, rows[0].count);
     } catch (error) {
       client.release(true);
