@@ -46,6 +46,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     exclude: [
       { path: 'health', method: RequestMethod.GET },
       { path: 'metrics', method: RequestMethod.GET },
+      { path: 'wallboard', method: RequestMethod.GET },
+      { path: 'wallboard/:asset', method: RequestMethod.GET },
     ],
   });
   setupOpenApi(app);

@@ -5,9 +5,11 @@ import { Clock } from '../common/clock.js';
 import { AnalyticsGateway } from './analytics.gateway.js';
 import { MetricUpdatesService } from './metric-updates.service.js';
 import { RealtimeService } from './realtime.service.js';
+import { WallboardController } from './wallboard.controller.js';
 
 @Module({
   imports: [AnalyticsModule, AuthModule],
+  controllers: [WallboardController],
   providers: [Clock, RealtimeService, MetricUpdatesService, AnalyticsGateway],
 })
 export class RealtimeModule {}

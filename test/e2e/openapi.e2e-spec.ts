@@ -30,7 +30,7 @@ const SECURED = [
   'get /api/v1/analytics/cache/stats',
   'post /api/v1/analytics/export',
 ];
-const PUBLIC = ['get /health', 'get /metrics'];
+const PUBLIC = ['get /health', 'get /metrics', 'get /wallboard'];
 
 const CACHED_GETS = [
   'get /api/v1/analytics/time-series/{metric_type}',

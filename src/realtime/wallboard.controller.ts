@@ -1,0 +1,64 @@
+import { Controller, Get, Header, Param, Query } from '@nestjs/common';
+import {
+  ApiExcludeEndpoint,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPropertyOptional,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
+import { IsString, MaxLength } from 'class-validator';
+import { readFileSync } from 'node:fs';
+import { Public } from '../auth/auth.decorators.js';
+import { notFound } from '../common/errors.js';
+import { Optional } from '../common/validation.js';
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  'wallboard.js': 'text/javascript; charset=utf-8',
+  'wallboard.css': 'text/css; charset=utf-8',
+};
+
+/** Read once at start-up: the page and its two assets ship with the service (copied into dist by nest build). */
+const read = (file: string) => readFileSync(new URL(`./wallboard/${file}`, import.meta.url), 'utf8');
+const FILES: Readonly<Record<string, string>> = Object.fromEntries(
+  ['index.html', ...Object.keys(CONTENT_TYPES)].map((file) => [file, read(file)]),
+);
+
+/** The page reads the token from its own URL; the server only lets the parameter through. */
+export class WallboardQueryDto {
+  @ApiPropertyOptional({ description: 'A token for the page to connect with; without one the page asks for it.' })
+  @Optional()
+  @IsString()
+  @MaxLength(4096)
+  token?: string;
+}
+
+/** The live wallboard (API.md §6): a static page on the `/analytics` socket; it asks for a token if the URL has none. */
+@Public()
+@ApiTags('operations')
+@Controller('wallboard')
+export class WallboardController {
+  @Get()
+  @ApiOperation({
+    operationId: 'getWallboard',
+    summary: 'The live wallboard page',
+    description:
+      'Public: no token for the page itself; the page connects to the /analytics socket with the token it is given.',
+    security: [],
+  })
+  @ApiProduces('text/html')
+  @ApiOkResponse({ description: 'The HTML page.', schema: { type: 'string' } })
+  @Header('content-type', 'text/html; charset=utf-8')
+  @Header('cache-control', 'no-cache')
+  page(@Query() _query: WallboardQueryDto): string {
+    return FILES['index.html'];
+  }
+
+  @Get(':asset')
+  @ApiExcludeEndpoint()
+  asset(@Param('asset') asset: string): Response {
+    const type = CONTENT_TYPES[asset];
+    if (!type) throw notFound('asset');
+    return new Response(FILES[asset], { headers: { 'content-type': type, 'cache-control': 'no-cache' } });
+  }
+}
