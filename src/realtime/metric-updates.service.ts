@@ -15,13 +15,14 @@ const COALESCE_MS = 250;
  * `metric_update` from committed writes. The instance that committed a write
  * tells the others (socket.io's server-side emit through the Redis adapter);
  * every instance then tells its own subscribers whose metric, filters and
- * window the write touches, summing what arrives within 250 ms per room,
- * metric and event into one message.
+ * window the write touches. One write is one message per room, metric and
+ * event (a bulk of 3 new tickets: value 3, count 3). The first message of a
+ * room, metric and event goes out at once; what follows within 250 ms is
+ * summed into one message sent when those 250 ms are over.
  */
 @Injectable()
 export class MetricUpdatesService implements OnModuleDestroy {
-  private readonly pending = new Map<string, { room: string; update: MetricUpdate }>();
-  private flushTimer?: NodeJS.Timeout;
+  private readonly windows = new Map<string, { room: string; pending: MetricUpdate | null; timer: NodeJS.Timeout }>();
 
   constructor(
     private readonly realtime: RealtimeService,
@@ -29,7 +30,7 @@ export class MetricUpdatesService implements OnModuleDestroy {
   ) {}
 
   onModuleDestroy(): void {
-    clearTimeout(this.flushTimer);
+    for (const { timer } of this.windows.values()) clearTimeout(timer);
   }
 
   /** Does not wait for anything: the write's response is not held up by sockets. */
@@ -44,6 +45,7 @@ export class MetricUpdatesService implements OnModuleDestroy {
   /** A write committed here or on another instance, for this instance's subscribers. */
   deliver({ organizationId, contributions }: CommittedWrite): void {
     const now = this.clock.now();
+    const updates = new Map<string, { room: string; update: MetricUpdate }>();
     for (const room of this.realtime.rooms.ofOrganization(organizationId)) {
       const { start, end } = windowRange(room.subscription, now);
       for (const c of contributions) {
@@ -51,13 +53,10 @@ export class MetricUpdatesService implements OnModuleDestroy {
         if (!room.subscription.metrics.includes(c.metric) || at < start || at >= end) continue;
         if (!matchesFilters(room.subscription.filters, c.dimensions)) continue;
         const key = `${room.name}|${c.metric}|${c.event}`;
-        const entry = this.pending.get(key);
-        if (entry) {
-          entry.update.value += c.value;
-          entry.update.count += 1;
-          entry.update.ticket_id = c.ticketId;
-        } else {
-          this.pending.set(key, {
+        const entry = updates.get(key);
+        if (entry) add(entry.update, c.value, 1, c.ticketId);
+        else {
+          updates.set(key, {
             room: room.name,
             update: {
               organization_id: organizationId,
@@ -72,15 +71,37 @@ export class MetricUpdatesService implements OnModuleDestroy {
         }
       }
     }
-    if (this.pending.size > 0 && !this.flushTimer) this.flushTimer = setTimeout(() => this.flush(), COALESCE_MS);
+    for (const [key, { room, update }] of updates) this.send(key, room, update);
   }
 
-  private flush(): void {
-    this.flushTimer = undefined;
-    const namespace = this.realtime.namespace;
-    for (const { room, update } of this.pending.values()) namespace?.local.to(room).emit('metric_update', update);
-    this.pending.clear();
+  private send(key: string, room: string, update: MetricUpdate): void {
+    const window = this.windows.get(key);
+    if (window) {
+      if (window.pending) add(window.pending, update.value, update.count, update.ticket_id);
+      else window.pending = update;
+      return;
+    }
+    this.emit(room, update);
+    this.windows.set(key, { room, pending: null, timer: setTimeout(() => this.close(key), COALESCE_MS) });
   }
+
+  /** The end of a window: what it gathered goes out, and a new window starts after it. */
+  private close(key: string): void {
+    const window = this.windows.get(key);
+    this.windows.delete(key);
+    if (window?.pending)
+      this.send(key, window.room, { ...window.pending, timestamp: formatTimestamp(this.clock.now()) });
+  }
+
+  private emit(room: string, update: MetricUpdate): void {
+    this.realtime.namespace?.local.to(room).emit('metric_update', update);
+  }
+}
+
+function add(update: MetricUpdate, value: number, count: number, ticketId: string): void {
+  update.value += value;
+  update.count += count;
+  update.ticket_id = ticketId;
 }
 
 /** What each change of the write contributes to the metrics that announce its events (the registry says which). */

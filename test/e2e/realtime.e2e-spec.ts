@@ -152,6 +152,21 @@ describe('realtime socket (API.md §5)', () => {
       expect(burst).toMatchObject({ value: 3, count: 3, event: 'ticket.created' });
     });
 
+    it('sends the first write at once and sums the writes of the next 250 ms into one message', async () => {
+      const socket = await open(tokenFor(organizationId, 'viewer'));
+      await socket.emit('subscribe', { metrics: ['ticket_count'], window: '24h' });
+      const fresh = () => api.post('/api/v1/tickets', buildTicket({ created_at: new Date().toISOString() }));
+      const started = Date.now();
+      await fresh();
+      expect(await socket.next('metric_update')).toMatchObject({ count: 1 });
+      expect(Date.now() - started).toBeLessThan(250);
+      const burst = await Promise.all([fresh(), fresh(), fresh()]);
+      const summed = await socket.next('metric_update', (u) => u.count > 1);
+      expect(summed).toMatchObject({ value: 3, count: 3 });
+      expect(burst.map((r) => r.body.id)).toContain(summed.ticket_id);
+      expect(socket.count('metric_update')).toBe(2);
+    });
+
     it('announces first responses and resolutions with the ticket’s hours', async () => {
       const socket = await open(tokenFor(organizationId, 'viewer'));
       await socket.emit('subscribe', { metrics: ['response_time', 'resolution_time'], window: '24h' });
