@@ -1,5 +1,6 @@
 import { Api, qs, type HttpResult } from '../support/http.js';
 import { expectError } from '../support/errors.js';
+import { cacheOf, invalidate, seededOrganization } from '../support/cache-checks.js';
 import { newOrganizationId, startApp, tokenFor, type TestApp } from '../support/app.js';
 import { buildTicket } from '../support/factories.js';
 import { computations } from '../support/metrics.js';
@@ -226,23 +227,7 @@ describe('GET /analytics/distribution caching', () => {
   });
   afterAll(() => server.close());
 
-  async function seeded(seed: number) {
-    const organizationId = newOrganizationId();
-    const tickets = buildFixture(seed, `dist-cache-${seed}`, 40);
-    await seedOrganization(server.url, organizationId, tickets);
-    return { organizationId, tickets, api: new Api(server.url, tokenFor(organizationId, 'admin')) };
-  }
-
-  const cacheOf = async (api: Api, path: string) => {
-    const res = await api.get(path);
-    expect(res.status, res.text).toBe(200);
-    return res.headers.get('x-cache');
-  };
-  const invalidate = async (api: Api, pattern: string) => {
-    const res = await api.delete(`/api/v1/analytics/cache${qs({ pattern })}`);
-    expect(res.status, res.text).toBe(200);
-    expect(res.body.pattern).toBe(pattern);
-  };
+  const seeded = (seed: number) => seededOrganization(server.url, seed, `dist-cache-${seed}`);
 
   const BY_STATUS = distribution('status', WINDOW_QUERY);
   const BY_CHANNEL = distribution('channel', WINDOW_QUERY);
