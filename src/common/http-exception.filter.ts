@@ -27,10 +27,15 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     const { body, retryAfterSeconds } = toErrorBody(exception, String(request.id));
-    if (body.statusCode >= 500) {
+    if (body.code === 'INTERNAL_ERROR') {
       this.logger.error(
         { request_id: body.request_id, err: exception },
         exception instanceof Error ? exception.stack : String(exception),
+      );
+    } else if (body.statusCode >= 500) {
+      // A fault of a dependency (timeout, database away): expected in operation, no stack needed.
+      this.logger.warn(
+        `${body.code} for request ${body.request_id}: ${exception instanceof Error ? exception.message : String(exception)}`,
       );
     }
     if (reply.sent) return;

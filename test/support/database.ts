@@ -1,0 +1,32 @@
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { parseConfig } from '../../src/config/app-config.js';
+import { buildDataSourceOptions } from '../../src/database/database-options.js';
+
+/** Creates the database of `url` when missing and applies the migrations to it. */
+export async function migratedDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = target.pathname.slice(1);
+  const admin = new pg.Client({
+    connectionString: Object.assign(new URL(target), { pathname: '/postgres' }).toString(),
+  });
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (rowCount === 0) await admin.query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`);
+  } finally {
+    await admin.end();
+  }
+  const dataSource = new DataSource(buildDataSourceOptions(parseConfig({ ...process.env, DATABASE_URL: url })));
+  await dataSource.initialize();
+  try {
+    await dataSource.runMigrations();
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/** The test database's URL with another database name: for tests that must not disturb the others. */
+export function sideDatabaseUrl(name: string): string {
+  return Object.assign(new URL(process.env.DATABASE_URL!), { pathname: `/${name}` }).toString();
+}
