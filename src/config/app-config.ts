@@ -25,6 +25,8 @@ export abstract class AppConfig {
   declare readonly cacheTtlSeconds: number;
   declare readonly slaFirstResponseHours: Readonly<Record<Priority, number>>;
   declare readonly exportMaxRows: number;
+  /** Origins allowed to call the API and open the socket from a browser; empty: same origin only. */
+  declare readonly corsOrigins: readonly string[];
 }
 
 export class ConfigError extends Error {}
@@ -74,6 +76,7 @@ export function parseConfig(env: Env): AppConfig {
     cacheTtlSeconds: read('CACHE_TTL_SECONDS', 3600, integer(1, 30 * 86_400)),
     slaFirstResponseHours: read('SLA_FIRST_RESPONSE_HOURS', { urgent: 1, high: 4, medium: 8, low: 24 }, slaTargets),
     exportMaxRows: read('EXPORT_MAX_ROWS', 1_000_000, integer(1, 100_000_000)),
+    corsOrigins: read('CORS_ORIGINS', [] as string[], origins),
   };
 
   if (problems.length > 0) {
@@ -131,6 +134,20 @@ function matching(pattern: RegExp, rule: string) {
     if (!pattern.test(raw)) throw new Error(rule);
     return raw;
   };
+}
+
+function origins(raw: string): string[] {
+  return raw.split(',').map((origin) => {
+    const value = origin.trim();
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw new Error(`has "${value}", which is not an origin such as https://wall.example.com`);
+    }
+    if (parsed.origin !== value) throw new Error(`has "${value}"; an origin is scheme://host[:port] only`);
+    return value;
+  });
 }
 
 function slaTargets(raw: string): Record<Priority, number> {

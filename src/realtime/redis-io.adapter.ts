@@ -22,7 +22,18 @@ export class RedisIoAdapter extends IoAdapter {
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
-    const server: Server = super.createIOServer(port, options);
+    // Browsers may open the socket from the same origin or from CORS_ORIGINS
+    // only; CORS alone does not cover WebSocket handshakes, so they are checked too.
+    const allowed = new Set(this.config.corsOrigins);
+    const server: Server = super.createIOServer(port, {
+      ...options,
+      cors: { origin: allowed.size > 0 ? [...allowed] : false },
+      allowRequest: (request, callback) => {
+        const origin = request.headers.origin;
+        const sameOrigin = origin !== undefined && new URL(origin).host === request.headers.host;
+        callback(null, origin === undefined || sameOrigin || allowed.has(origin));
+      },
+    } as ServerOptions);
     const pub = new Redis(this.config.redisUrl, {
       connectionName: 'pulse-io-pub',
       enableOfflineQueue: false,
