@@ -5,6 +5,7 @@ import helmet from '@fastify/helmet';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AppModule } from './app.module.js';
+import { MetricsService } from './observability/metrics.service.js';
 import type { AppConfig } from './config/app-config.js';
 import { setupOpenApi } from './openapi.js';
 import { RedisIoAdapter } from './realtime/redis-io.adapter.js';
@@ -67,6 +68,16 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   app.enableCors({ origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false, credentials: false });
   setupOpenApi(app);
   app.useWebSocketAdapter(new RedisIoAdapter(app, config));
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onResponse', (request, reply, done) => {
+    // The route pattern, not the URL: one series per endpoint, whatever ids it is called with.
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpSeconds.observe(
+      { method: request.method, route, status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
   app.enableShutdownHooks();
   return app;
 }

@@ -14,6 +14,7 @@ import {
   type SeriesQuery,
 } from '../metrics/query-compiler.js';
 import type { CompiledQuery } from '../metrics/sql-params.js';
+import { MetricsService } from '../observability/metrics.service.js';
 
 /** Count and value sum of the tickets under one value of a grouping. */
 export interface GroupFacts {
@@ -29,7 +30,10 @@ export interface Report {
 /** Runs compiled analytics SQL on the analytics pool (the one with a statement timeout). */
 @Injectable()
 export class AnalyticsRepository {
-  constructor(@InjectDataSource(ANALYTICS_CONNECTION) private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource(ANALYTICS_CONNECTION) private readonly db: DataSource,
+    private readonly metrics: MetricsService,
+  ) {}
 
   async series(query: SeriesQuery): Promise<BucketRow[]> {
     return (await this.report({ ...query, groupBy: [] })).buckets;
@@ -62,7 +66,15 @@ export class AnalyticsRepository {
     return row.count;
   }
 
-  run<T>({ text, values }: CompiledQuery): Promise<T[]> {
-    return this.db.query(text, values);
+  async run<T>({ text, values }: CompiledQuery): Promise<T[]> {
+    const stop = this.metrics.queryLatency.startTimer();
+    try {
+      const rows: T[] = await this.db.query(text, values);
+      stop({ outcome: 'ok' });
+      return rows;
+    } catch (error) {
+      stop({ outcome: 'error' });
+      throw error;
+    }
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * Prometheus metrics of one app instance. A registry of its own (not
@@ -36,6 +36,28 @@ export class MetricsService {
     name: 'pulse_domain_events_total',
     help: 'Ticket domain events emitted after commit, by name',
     labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpSeconds = new Histogram({
+    name: 'pulse_http_request_duration_seconds',
+    help: 'HTTP request durations by method, route and status',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly queryLatency = new Histogram({
+    name: 'pulse_db_query_duration_seconds',
+    help: 'Analytics query durations against PostgreSQL, by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly sockets = new Gauge({
+    name: 'pulse_socket_connections',
+    help: 'Sockets connected to the /analytics namespace of this instance',
     registers: [this.registry],
   });
 
