@@ -4,7 +4,10 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import helmet from '@fastify/helmet';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { Logger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
+import { REQUEST_ID, type RequestWithId } from './observability/logging.js';
 import { MetricsService } from './observability/metrics.service.js';
 import type { AppConfig } from './config/app-config.js';
 import { setupOpenApi } from './openapi.js';
@@ -15,14 +18,19 @@ const BODY_LIMIT = 16 * 1024 * 1024;
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Builds the application exactly as `main.ts` runs it; tests use it too. */
-export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+export async function createApp(
+  config: AppConfig,
+  logDestination?: DestinationStream,
+): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT,
     trustProxy: true,
     // A client's X-Request-Id is kept when it is a plain token, so it cannot forge log lines.
     genReqId: (req: IncomingMessage) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
+      const id = typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
+      (req as RequestWithId)[REQUEST_ID] = id;
+      return id;
     },
   });
   const fastify = adapter.getInstance();
@@ -40,10 +48,11 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     { parseAs: 'string', bodyLimit: BODY_LIMIT },
     (request, body, done) => (body === '' ? done(null, undefined) : parseJson(request, body as string, done)),
   );
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logDestination), adapter, {
     bodyParser: false,
-    logger: config.nodeEnv === 'test' ? ['error'] : ['log', 'warn', 'error'],
+    bufferLogs: true,
   });
+  app.useLogger(app.get(Logger));
   app.setGlobalPrefix('api/v1', {
     exclude: [
       { path: 'health', method: RequestMethod.GET },

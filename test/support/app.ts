@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { DestinationStream } from 'pino';
 import { createApp } from '../../src/app.factory.js';
 import { parseConfig, type AppConfig } from '../../src/config/app-config.js';
 import type { Role } from '../../src/auth/auth.types.js';
@@ -19,10 +20,13 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Boots the real application on a free port. */
-export async function startApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+/** Boots the real application on a free port; `logDestination` receives its request log. */
+export async function startApp(
+  overrides: Record<string, string> = {},
+  logDestination?: DestinationStream,
+): Promise<TestApp> {
   const config = testConfig(overrides);
-  const app = await createApp(config);
+  const app = await createApp(config, logDestination);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
   return { app, url: `http://127.0.0.1:${address.port}`, config, close: () => app.close() };
