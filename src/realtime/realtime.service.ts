@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { Namespace, Socket } from 'socket.io';
 import { DashboardService } from '../analytics/dashboard.service.js';
 import { TimeSeriesService } from '../analytics/time-series.service.js';
@@ -18,7 +18,7 @@ export type AnalyticsSocket = Socket<ClientToServerEvents, ServerToClientEvents,
  * and sending each update once to the room's local sockets.
  */
 @Injectable()
-export class RealtimeService implements OnModuleDestroy {
+export class RealtimeService implements BeforeApplicationShutdown, OnModuleDestroy {
   private readonly logger = new Logger('Realtime');
   namespace?: AnalyticsNamespace;
   readonly rooms = new SubscriptionRooms(
@@ -34,6 +34,17 @@ export class RealtimeService implements OnModuleDestroy {
 
   attach(namespace: AnalyticsNamespace): void {
     this.namespace = namespace;
+  }
+
+  /**
+   * On shutdown every socket of this instance is told to go (socket.io's
+   * "io server disconnect" reason) before the HTTP server closes, so
+   * wallboards reconnect at once, through the load balancer, to an instance
+   * that stays.
+   */
+  beforeApplicationShutdown(): void {
+    for (const room of this.rooms.all()) clearInterval(room.timer);
+    this.namespace?.local.disconnectSockets(true);
   }
 
   onModuleDestroy(): void {

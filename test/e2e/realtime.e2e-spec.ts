@@ -253,6 +253,22 @@ describe('realtime socket (API.md §5)', () => {
   });
 });
 
+describe('realtime at shutdown', () => {
+  it('sends every socket away with "io server disconnect" so it reconnects elsewhere', async () => {
+    const server = await startApp();
+    const socket = new TestSocket(server.url, tokenFor(newOrganizationId(), 'viewer'));
+    try {
+      await socket.connected();
+      await socket.emit('subscribe', { metrics: ['ticket_count'], interval: 1 });
+      const reason = new Promise<string>((resolve) => socket.socket.once('disconnect', resolve));
+      await server.close();
+      expect(await reason).toBe('io server disconnect');
+    } finally {
+      socket.close();
+    }
+  });
+});
+
 describe('realtime across two instances', () => {
   let a: TestApp;
   let b: TestApp;

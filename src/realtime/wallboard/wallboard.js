@@ -88,7 +88,11 @@
         $('login').hidden = false;
       } else setStatus('reconnecting');
     });
-    socket.on('disconnect', () => setStatus('reconnecting'));
+    socket.on('disconnect', (reason) => {
+      setStatus('reconnecting');
+      // An instance shutting down sends its sockets away; socket.io does not retry that by itself.
+      if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 500 + Math.random() * 1500);
+    });
     socket.io.on('reconnect_attempt', () => setStatus('reconnecting'));
     socket.on('subscription_data', ({ metrics }) => {
       hourly = metrics.ticket_count.data_points;
