@@ -1,5 +1,5 @@
 import type { Filters } from './dimensions.js';
-import { METRICS, type MetricType } from './metric-registry.js';
+import { METRICS, type MetricTicket, type MetricType } from './metric-registry.js';
 import { metricWhere } from './query-compiler.js';
 import { SqlParams, type CompiledQuery } from './sql-params.js';
 
@@ -22,18 +22,9 @@ export const TICKET_ROW_COLUMNS = [
 export type TicketRowColumn = (typeof TICKET_ROW_COLUMNS)[number];
 
 /** A raw ticket row as the driver returns it when timestamps are not text. */
-export interface TicketRecord {
+export interface TicketRecord extends MetricTicket {
   readonly id: string;
   readonly external_id: string | null;
-  readonly status: string;
-  readonly priority: string;
-  readonly channel: string;
-  readonly category: string;
-  readonly assignee_id: string | null;
-  readonly sentiment_score: number | null;
-  readonly created_at: Date;
-  readonly first_response_at: Date | null;
-  readonly resolved_at: Date | null;
   readonly response_time_hours: number | null;
   readonly resolution_time_hours: number | null;
 }

@@ -43,10 +43,10 @@ export class RealtimeService implements BeforeApplicationShutdown, OnModuleDestr
    * that stays.
    */
   beforeApplicationShutdown(): void {
-    for (const room of this.rooms.all()) clearInterval(room.timer);
     this.namespace?.local.disconnectSockets(true);
   }
 
+  /** Runs before the shutdown hook above, so no ticker fires while sockets leave. */
   onModuleDestroy(): void {
     for (const room of this.rooms.all()) clearInterval(room.timer);
   }

@@ -1,9 +1,9 @@
-import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, getSchemaPath, OmitType } from '@nestjs/swagger';
 import { DataPointDto } from '../../analytics/dto/time-series.response.dto.js';
-import { PRIORITIES, STATUSES } from '../../metrics/dimensions.js';
 import { FiltersBodySchema } from '../../metrics/dto/filters.body.js';
 import { GRANULARITIES } from '../../metrics/granularity.js';
 import { METRIC_TYPES } from '../../metrics/metric-registry.js';
+import { TicketResponseDto } from '../../tickets/dto/ticket.response.dto.js';
 
 /** The normalized request a json export echoes (documentation only). */
 export class ExportMetadataDto {
@@ -38,41 +38,8 @@ export class ExportMetadataDto {
   generated_at: string;
 }
 
-/** One raw ticket of an export, with its response and resolution hours. */
-export class ExportTicketDto {
-  @ApiProperty({ type: String, format: 'uuid' })
-  id: string;
-
-  @ApiProperty({ type: String, nullable: true })
-  external_id: string | null;
-
-  @ApiProperty({ type: String, enum: STATUSES })
-  status: string;
-
-  @ApiProperty({ type: String, enum: PRIORITIES })
-  priority: string;
-
-  @ApiProperty({ type: String })
-  channel: string;
-
-  @ApiProperty({ type: String })
-  category: string;
-
-  @ApiProperty({ type: String, nullable: true })
-  assignee_id: string | null;
-
-  @ApiProperty({ type: Number, nullable: true })
-  sentiment_score: number | null;
-
-  @ApiProperty({ type: String, format: 'date-time' })
-  created_at: string;
-
-  @ApiProperty({ type: String, format: 'date-time', nullable: true })
-  first_response_at: string | null;
-
-  @ApiProperty({ type: String, format: 'date-time', nullable: true })
-  resolved_at: string | null;
-
+/** One raw ticket of an export: the ticket as the API returns it, with its response and resolution hours. */
+export class ExportTicketDto extends OmitType(TicketResponseDto, ['updated_at'] as const) {
   @ApiProperty({ type: Number, nullable: true })
   response_time_hours: number | null;
 
