@@ -86,7 +86,9 @@ describe('with Redis unreachable from the start', () => {
     const health = await api.get('/health');
     expect(health.status).toBe(200);
     expect(health.body.status).toBe('degraded');
-    expect(health.body.checks.redis.status).toBe('down');
+    expect(health.body.details.redis.status).toBe('down');
+    expect(health.body.error.redis.status).toBe('down');
+    expect(health.body.details.database.status).toBe('up');
   });
 });
 

@@ -245,7 +245,7 @@ describe('OpenAPI document and UI', () => {
     expect(okSchema('get /api/v1/analytics/performance').required).toContain('sla_compliance_rate');
     expect(okSchema('get /api/v1/analytics/distribution/{field}').required).toContain('distribution');
     expect(okSchema('get /api/v1/analytics/cache/stats').required).toContain('hit_ratio');
-    expect(okSchema('get /health').properties.status.enum).toEqual(['ok', 'degraded', 'error']);
+    expect(okSchema('get /health').properties.status.enum).toEqual(['ok', 'degraded', 'error', 'shutting_down']);
   });
 
   it('describes the export: its body, the three file types and Content-Disposition', () => {

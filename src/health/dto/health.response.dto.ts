@@ -1,9 +1,12 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
-/** One dependency's probe (documentation only). */
+/** One dependency's check (documentation only). */
 export class HealthCheckDto {
   @ApiProperty({ type: String, enum: ['up', 'down'] })
   status: 'up' | 'down';
+
+  @ApiPropertyOptional({ description: 'Why the check failed (down only), e.g. a timeout.' })
+  message?: string;
 }
 
 export class HealthChecksDto {
@@ -14,15 +17,23 @@ export class HealthChecksDto {
   redis: HealthCheckDto;
 }
 
-/** The body of `GET /health`, whatever its status. */
+/** The body of `GET /health`, whatever its status: terminus's result. */
 export class HealthResponseDto {
   @ApiProperty({
     type: String,
-    enum: ['ok', 'degraded', 'error'],
-    description: 'ok: all up; degraded: Redis down (still 200); error: the database down (503).',
+    enum: ['ok', 'degraded', 'error', 'shutting_down'],
+    description:
+      'ok: all up; degraded: Redis down (still 200); error: the database down (503); ' +
+      'shutting_down: this instance is draining after SIGTERM (503, route traffic elsewhere).',
   })
-  status: 'ok' | 'degraded' | 'error';
+  status: 'ok' | 'degraded' | 'error' | 'shutting_down';
 
-  @ApiProperty({ type: () => HealthChecksDto })
-  checks: HealthChecksDto;
+  @ApiProperty({ type: () => HealthChecksDto, description: 'Every check.' })
+  details: HealthChecksDto;
+
+  @ApiProperty({ type: Object, description: 'The checks that are up, keyed like `details`.' })
+  info: Record<string, HealthCheckDto>;
+
+  @ApiProperty({ type: Object, description: 'The checks that are down, keyed like `details`.' })
+  error: Record<string, HealthCheckDto>;
 }
