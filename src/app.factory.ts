@@ -7,6 +7,9 @@ import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
+import { DomainError } from './common/errors.js';
+import { toErrorBody } from './common/http-exception.filter.js';
+import { GracefulShutdown } from './lifecycle/graceful-shutdown.js';
 import { REQUEST_ID, type RequestWithId } from './observability/logging.js';
 import { MetricsService } from './observability/metrics.service.js';
 import type { AppConfig } from './config/app-config.js';
@@ -24,6 +27,8 @@ export async function createApp(
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT,
+    // Requests that arrive while draining get the API's own 503 (below), not Fastify's.
+    return503OnClosing: false,
     trustProxy: true,
     // A client's X-Request-Id is kept when it is a plain token, so it cannot forge log lines.
     genReqId: (req: IncomingMessage) => {
@@ -77,6 +82,22 @@ export async function createApp(
   app.enableCors({ origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false, credentials: false });
   setupOpenApi(app);
   app.useWebSocketAdapter(new RedisIoAdapter(app, config));
+  const shutdown = app.get(GracefulShutdown);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (!shutdown.draining) return done();
+    // Sent elsewhere: the connection closes, so the client's next attempt reaches another instance.
+    const { body } = toErrorBody(
+      new DomainError('SERVICE_UNAVAILABLE', 'this instance is shutting down; retry the request'),
+      request.id,
+    );
+    void reply.code(503).header('connection', 'close').header('retry-after', '1').send(body);
+  });
+  fastify.addHook('onSend', (_request, reply, _payload, done) => {
+    // A request that was in flight when draining began closes its keep-alive
+    // connection once answered, so the server can finish closing.
+    if (shutdown.draining) void reply.header('connection', 'close');
+    done();
+  });
   const metrics = app.get(MetricsService);
   fastify.addHook('onResponse', (request, reply, done) => {
     // The route pattern, not the URL: one series per endpoint, whatever ids it is called with.
@@ -87,6 +108,5 @@ export async function createApp(
     );
     done();
   });
-  app.enableShutdownHooks();
   return app;
 }

@@ -14,8 +14,10 @@ import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { ExportModule } from './export/export.module.js';
 import { HealthModule } from './health/health.module.js';
+import { LifecycleModule } from './lifecycle/lifecycle.module.js';
 import { loggingParams } from './observability/logging.js';
 import { ObservabilityModule } from './observability/observability.module.js';
+import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
 import { TicketsModule } from './tickets/tickets.module.js';
 
@@ -29,9 +31,12 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(loggingParams(config, logDestination)),
         EventEmitterModule.forRoot(),
+        LifecycleModule,
         ObservabilityModule,
         DatabaseModule,
         AuthModule,
+        // After AuthModule: its guard runs first, so limits know the caller.
+        RateLimitModule,
         CacheModule,
         TicketsModule,
         AnalyticsModule,

@@ -21,6 +21,11 @@ export default defineConfig({
       REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/1',
       JWT_SECRET: 'pulse-test-secret-0123456789',
       LOG_LEVEL: 'error',
+      // Suites send hundreds of requests per organization in a few seconds; the
+      // rate-limit suite sets its own small limits.
+      RATE_LIMIT_REQUESTS: '1000000',
+      RATE_LIMIT_FORCED: '1000000',
+      RATE_LIMIT_EXPORTS: '1000000',
     },
   },
 });

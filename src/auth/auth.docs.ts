@@ -13,9 +13,10 @@ export function roleNote(role: Role): string {
 }
 
 /**
- * Documents a route behind the auth guard: the bearer token, its 401, and the
- * 403 of a role above viewer (every valid token is at least a viewer).
+ * Documents a route behind the auth guard: the bearer token, its 401, the
+ * 403 of a role above viewer (every valid token is at least a viewer), and
+ * the 429 of the rate limits that every authenticated route counts against.
  */
 export function ApiAccess(role: Role) {
-  return applyDecorators(ApiBearerAuth(BEARER_SCHEME), ApiErrors(role === 'viewer' ? [401] : [401, 403]));
+  return applyDecorators(ApiBearerAuth(BEARER_SCHEME), ApiErrors(role === 'viewer' ? [401, 429] : [401, 403, 429]));
 }

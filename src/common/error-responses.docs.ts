@@ -10,6 +10,10 @@ const MEANING = {
   404: 'Not found. A resource of another organization is answered the same way.',
   409: 'Conflict with stored data.',
   413: 'The request body is larger than the service accepts (16 MiB).',
+  429:
+    'Rate limited: the caller has used up its requests, or the organization its forced recomputes ' +
+    '(`use_cache=false`, `Cache-Control: no-cache`, refresh-cache) or exports, for the window ' +
+    '(RATE_LIMIT_* settings). Retry after the Retry-After seconds.',
   503: 'A dependency is unavailable or a query timed out; retry after the Retry-After seconds.',
 } as const;
 
@@ -30,7 +34,7 @@ export function ApiErrors(statuses: ErrorStatus[], details: Partial<Record<Error
         status,
         description: details[status] ? `${MEANING[status]} ${details[status]}` : MEANING[status],
         type: ErrorResponseDto,
-        ...(status === 503 ? { headers: { ...RETRY_AFTER } } : {}),
+        ...(status === 503 || status === 429 ? { headers: { ...RETRY_AFTER } } : {}),
       }),
     ),
   );

@@ -15,6 +15,21 @@ describe('parseConfig', () => {
     expect(config.slaFirstResponseHours).toEqual({ urgent: 1, high: 4, medium: 8, low: 24 });
   });
 
+  it('reads the rate limits and the shutdown bound, with the README defaults', () => {
+    expect(parseConfig(required)).toMatchObject({
+      rateLimitWindowSeconds: 60,
+      rateLimitRequests: 600,
+      rateLimitForced: 30,
+      rateLimitExports: 10,
+      shutdownTimeoutMs: 10_000,
+    });
+    expect(
+      parseConfig({ ...required, RATE_LIMIT_FORCED: '5', RATE_LIMIT_WINDOW_SECONDS: '1', SHUTDOWN_TIMEOUT_MS: '0' }),
+    ).toMatchObject({ rateLimitForced: 5, rateLimitWindowSeconds: 1, shutdownTimeoutMs: 0 });
+    expect(() => parseConfig({ ...required, RATE_LIMIT_REQUESTS: '0' })).toThrow(/RATE_LIMIT_REQUESTS/);
+    expect(() => parseConfig({ ...required, RATE_LIMIT_EXPORTS: 'ten' })).toThrow(/RATE_LIMIT_EXPORTS/);
+  });
+
   it('names every missing or bad variable in one error', () => {
     const attempt = () => parseConfig({ PORT: 'eighty', CACHE_TTL_SECONDS: '0', REDIS_URL: 'http://x' });
     expect(attempt).toThrow(ConfigError);

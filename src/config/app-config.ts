@@ -25,6 +25,13 @@ export abstract class AppConfig {
   declare readonly cacheTtlSeconds: number;
   declare readonly slaFirstResponseHours: Readonly<Record<Priority, number>>;
   declare readonly exportMaxRows: number;
+  /** How long a shutdown waits for requests in flight before closing their connections. */
+  declare readonly shutdownTimeoutMs: number;
+  /** Rate limits, per window: requests per caller, forced recomputes and exports per organization. */
+  declare readonly rateLimitWindowSeconds: number;
+  declare readonly rateLimitRequests: number;
+  declare readonly rateLimitForced: number;
+  declare readonly rateLimitExports: number;
   /** Origins allowed to call the API and open the socket from a browser; empty: same origin only. */
   declare readonly corsOrigins: readonly string[];
 }
@@ -77,6 +84,11 @@ export function parseConfig(env: Env): AppConfig {
     slaFirstResponseHours: read('SLA_FIRST_RESPONSE_HOURS', { urgent: 1, high: 4, medium: 8, low: 24 }, slaTargets),
     exportMaxRows: read('EXPORT_MAX_ROWS', 1_000_000, integer(1, 100_000_000)),
     corsOrigins: read('CORS_ORIGINS', [] as string[], origins),
+    shutdownTimeoutMs: read('SHUTDOWN_TIMEOUT_MS', 10_000, integer(0, 600_000)),
+    rateLimitWindowSeconds: read('RATE_LIMIT_WINDOW_SECONDS', 60, integer(1, 86_400)),
+    rateLimitRequests: read('RATE_LIMIT_REQUESTS', 600, integer(1, 10_000_000)),
+    rateLimitForced: read('RATE_LIMIT_FORCED', 30, integer(1, 10_000_000)),
+    rateLimitExports: read('RATE_LIMIT_EXPORTS', 10, integer(1, 10_000_000)),
   };
 
   if (problems.length > 0) {

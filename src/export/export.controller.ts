@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { Readable } from 'node:stream';
 import { Caller } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/auth.types.js';
+import { ExportEndpoint } from '../rate-limit/rate-limit.decorators.js';
 import { ExportRequestDto } from './dto/export.request.dto.js';
 import { ExportDocs } from './export.docs.js';
 import { ExportService } from './export.service.js';
@@ -18,6 +19,7 @@ export class ExportController {
    * with backpressure, cancelling the body if the client goes away.
    */
   @Post('export')
+  @ExportEndpoint()
   @HttpCode(200)
   @ExportDocs()
   async export(@Caller() caller: Principal, @Body() body: ExportRequestDto): Promise<Response> {

@@ -133,6 +133,8 @@ describe('OpenAPI document and UI', () => {
       }
       expect(op.security, key).toEqual([{ bearer: [] }]);
       expect(op.responses['401'], key).toBeDefined();
+      // Every authenticated route counts against the rate limits.
+      expect(op.responses['429']?.headers?.['Retry-After'], key).toBeDefined();
       const role = ROLES[key] ?? 'viewer';
       expect(op.description, key).toContain(`Required role: \`${role}\``);
       if (role === 'viewer') expect(op.responses['403'], key).toBeUndefined();
