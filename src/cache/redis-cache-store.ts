@@ -65,7 +65,9 @@ export class RedisCacheStore extends CacheStore implements OnApplicationBootstra
 
   async generations(organizationId: number, scopes: readonly Scope[]): Promise<string> {
     if (!this.ready) throw new CacheUnavailableError('cache is recovering');
-    const values = await this.redis.mget(scopes.map((scope) => this.keys.generation(organizationId, scope)));
+    const values = await this.failing(
+      this.redis.mget(scopes.map((scope) => this.keys.generation(organizationId, scope))),
+    );
     return [this.incarnation, ...values.map((v) => v ?? '0')].join('.');
   }
 
@@ -77,7 +79,7 @@ export class RedisCacheStore extends CacheStore implements OnApplicationBootstra
 
   async get(key: string): Promise<string | null> {
     if (!this.ready) throw new CacheUnavailableError('cache is recovering');
-    return this.redis.get(key);
+    return this.failing(this.redis.get(key));
   }
 
   async set(organizationId: number, key: string, value: string, ttlMs: number, member: string): Promise<void> {
@@ -153,6 +155,21 @@ export class RedisCacheStore extends CacheStore implements OnApplicationBootstra
       if (!(await this.outbox.isEmpty())) await this.outbox.replay((org, scopes) => this.bump(org, scopes));
     } catch {
       // The next tick, or the next recovery, tries again.
+    }
+  }
+
+  /**
+   * A read that fails (most often a command timeout: Redis is frozen or the
+   * network partitioned, while the connection looks open) makes the store
+   * unusable until it has recovered. The requests that follow then fail at
+   * once instead of each waiting out the command timeout.
+   */
+  private async failing<T>(command: Promise<T>): Promise<T> {
+    try {
+      return await command;
+    } catch (error) {
+      this.suspect();
+      throw error;
     }
   }
 

@@ -15,7 +15,11 @@ export class FailOpenThrottlerStorage implements ThrottlerStorage {
   private readonly logger = new Logger('RateLimit');
   private lastWarning = 0;
 
-  constructor(private readonly inner: ThrottlerStorage) {}
+  /** `available` says whether the store is known to answer now; when it is not, nothing waits on it. */
+  constructor(
+    private readonly inner: ThrottlerStorage,
+    private readonly available: () => boolean,
+  ) {}
 
   async increment(
     key: string,
@@ -24,14 +28,19 @@ export class FailOpenThrottlerStorage implements ThrottlerStorage {
     blockDuration: number,
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
+    if (!this.available()) return this.unlimited(ttl, 'the store is recovering');
     try {
       return await this.inner.increment(key, ttl, limit, blockDuration, throttlerName);
     } catch (error) {
-      if (Date.now() - this.lastWarning > WARN_EVERY_MS) {
-        this.lastWarning = Date.now();
-        this.logger.warn(`rate-limit store unavailable, not limiting: ${(error as Error).message}`);
-      }
-      return { totalHits: 0, timeToExpire: Math.ceil(ttl / 1000), isBlocked: false, timeToBlockExpire: 0 };
+      return this.unlimited(ttl, (error as Error).message);
     }
+  }
+
+  private unlimited(ttl: number, reason: string): ThrottlerStorageRecord {
+    if (Date.now() - this.lastWarning > WARN_EVERY_MS) {
+      this.lastWarning = Date.now();
+      this.logger.warn(`rate-limit store unavailable, not limiting: ${reason}`);
+    }
+    return { totalHits: 0, timeToExpire: Math.ceil(ttl / 1000), isBlocked: false, timeToBlockExpire: 0 };
   }
 }

@@ -5,6 +5,7 @@ import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis'
 import type { FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { CacheModule } from '../cache/cache.module.js';
+import { CacheStore } from '../cache/cache-store.js';
 import { CACHE_REDIS } from '../cache/redis-cache-store.js';
 import { AppConfig } from '../config/app-config.js';
 import { FailOpenThrottlerStorage } from './fail-open-storage.js';
@@ -33,8 +34,8 @@ function organization(req: Record<string, unknown>): string {
   imports: [
     ThrottlerModule.forRootAsync({
       imports: [CacheModule],
-      inject: [AppConfig, CACHE_REDIS],
-      useFactory: (config: AppConfig, redis: Redis) => {
+      inject: [AppConfig, CACHE_REDIS, CacheStore],
+      useFactory: (config: AppConfig, redis: Redis, cache: CacheStore) => {
         const ttl = config.rateLimitWindowSeconds * 1000;
         const prefix = `${config.redisKeyPrefix}:rl`;
         const throttlers: ThrottlerOptions[] = [
@@ -60,7 +61,8 @@ function organization(req: Record<string, unknown>): string {
           throttlers,
           // One counter per limit and tracker, whatever the route.
           generateKey: (_context, tracker, name) => `${prefix}:${name}:${tracker}`,
-          storage: new FailOpenThrottlerStorage(new ThrottlerStorageRedisService(redis)),
+          // The limits share the cache's Redis client, and its view of whether Redis answers.
+          storage: new FailOpenThrottlerStorage(new ThrottlerStorageRedisService(redis), () => cache.isReady()),
         };
       },
     }),
