@@ -3,7 +3,9 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import helmet from '@fastify/helmet';
 import { randomUUID } from 'node:crypto';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
@@ -20,6 +22,30 @@ import { RedisIoAdapter } from './realtime/redis-io.adapter.js';
 const BODY_LIMIT = 16 * 1024 * 1024;
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/**
+ * A request Node could not parse (most often a head over its 16 KiB limit):
+ * answered on the raw socket, as Fastify's default does, in the API's shape.
+ */
+function refuseMalformedRequest(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const id = randomUUID();
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const { body } = toErrorBody(
+    tooLarge
+      ? new DomainError('HEADERS_TOO_LARGE', 'the request line and headers are larger than 16 KiB')
+      : new DomainError('VALIDATION_FAILED', 'the request is not valid HTTP'),
+    id,
+  );
+  const text = JSON.stringify(body);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${body.statusCode} ${body.error}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(text)}\r\nX-Request-Id: ${id}\r\nConnection: close\r\n\r\n${text}`,
+    );
+  }
+  socket.destroy();
+}
+
 /** Builds the application exactly as `main.ts` runs it; tests use it too. */
 export async function createApp(
   config: AppConfig,
@@ -29,6 +55,17 @@ export async function createApp(
     bodyLimit: BODY_LIMIT,
     // Requests that arrive while draining get the API's own 503 (below), not Fastify's.
     return503OnClosing: false,
+    // What the router and Node's parser refuse before any hook runs still gets the API's error shape.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const code = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'URI_TOO_LONG' : 'VALIDATION_FAILED';
+      const message =
+        code === 'URI_TOO_LONG'
+          ? 'a path segment is longer than 100 characters'
+          : 'the URL is not validly percent-encoded';
+      const { body } = toErrorBody(new DomainError(code, message), request.id);
+      void reply.code(body.statusCode).header('x-request-id', request.id).send(body);
+    },
+    clientErrorHandler: refuseMalformedRequest,
     trustProxy: true,
     // A client's X-Request-Id is kept when it is a plain token, so it cannot forge log lines.
     genReqId: (req: IncomingMessage) => {

@@ -32,7 +32,11 @@ export interface Dimension {
 const enumCheck = (allowed: readonly string[]) => (value: string) =>
   allowed.includes(value) ? null : `must be one of ${allowed.join(', ')}`;
 const slugCheck = (value: string) => (SLUG_PATTERN.test(value) ? null : 'must match ^[a-z0-9_-]{1,64}$');
-const assigneeCheck = (value: string) => (value.length >= 1 && value.length <= 128 ? null : 'must be 1-128 characters');
+const assigneeCheck = (value: string) => {
+  if (value.length < 1 || value.length > 128) return 'must be 1-128 characters';
+  // PostgreSQL text cannot hold NUL: refused here rather than failing in the query.
+  return value.includes('\0') ? 'must not contain NUL characters' : null;
+};
 
 export const DIMENSIONS: Readonly<Record<DimensionName, Dimension>> = {
   status: { name: 'status', column: 'status', sql: 't.status', check: enumCheck(STATUSES) },

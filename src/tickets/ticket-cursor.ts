@@ -11,9 +11,13 @@ export function decodeCursor(cursor: string): { created_at: Date; id: string } {
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     const created_at = new Date(String(createdAt));
+    const year = created_at.getUTCFullYear();
     if (
       typeof createdAt === 'string' &&
       !Number.isNaN(created_at.getTime()) &&
+      // Within what PostgreSQL stores and Pulse accepts; anything else was never returned.
+      year >= 1 &&
+      year <= 9999 &&
       typeof id === 'string' &&
       UUID.test(id)
     ) {
