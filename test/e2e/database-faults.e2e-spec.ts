@@ -1,3 +1,4 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
 import { Api, qs } from '../support/http.js';
 import { newOrganizationId, startApp, tokenFor, type TestApp } from '../support/app.js';
@@ -36,6 +37,10 @@ describe('a PostgreSQL stall', () => {
       expect(stalled.body).toMatchObject({ statusCode: 503, code: 'QUERY_TIMEOUT' });
       expect(Number(stalled.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(elapsed).toBeLessThan(STATEMENT_TIMEOUT_MS + 1000);
+      const figures = { statement_timeout_ms: STATEMENT_TIMEOUT_MS, answered_503_after_ms: Math.round(elapsed) };
+      console.log(`database-stall ${JSON.stringify(figures)}`);
+      mkdirSync('test/artifacts', { recursive: true });
+      writeFileSync('test/artifacts/database-stall.json', `${JSON.stringify(figures, null, 2)}\n`);
     } finally {
       await locker.query('ROLLBACK');
     }

@@ -138,6 +138,7 @@ describe('two instances sharing one Redis', () => {
     );
     const allowed = statuses.filter((status) => status === 200).length;
     const refused = statuses.filter((status) => status === 429).length;
+    console.log(`rate-limit two instances: ${allowed} of ${3 * LIMIT} allowed at a limit of ${LIMIT}`);
     expect(allowed + refused).toBe(3 * LIMIT);
     expect(allowed).toBeLessThanOrEqual(Math.floor(LIMIT * 1.01));
     // Both instances count into the same budget, so neither lets its own LIMIT through.
