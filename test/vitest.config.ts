@@ -1,31 +1,58 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const root = fileURLToPath(new URL('..', import.meta.url));
+const env = {
+  NODE_ENV: 'test',
+  JWT_SECRET: 'pulse-test-secret-0123456789',
+  LOG_LEVEL: 'error',
+  // Suites send hundreds of requests per organization in a few seconds; the
+  // rate-limit suite sets its own small limits.
+  RATE_LIMIT_REQUESTS: '1000000',
+  RATE_LIMIT_FORCED: '1000000',
+  RATE_LIMIT_EXPORTS: '1000000',
+};
+const shared = { globals: true, root, testTimeout: 30_000, hookTimeout: 60_000 };
+
 /**
- * One command runs everything: unit specs beside the code and end-to-end
- * specs against the real PostgreSQL and Redis named below (override with
- * TEST_DATABASE_URL / TEST_REDIS_URL). Each e2e test makes its own
- * organization, so files run in parallel without truncating anything.
+ * One command runs everything, as two projects:
+ * - `pulse`: unit specs beside the code and every end-to-end spec, against
+ *   the real PostgreSQL and Redis named below (override with
+ *   TEST_DATABASE_URL / TEST_REDIS_URL). Each e2e test makes its own
+ *   organization, so files run in parallel without truncating anything.
+ * - `embedded`: the core specs (time series, cache semantics,
+ *   read-your-writes, tickets) again in embedded mode, on a PGlite of the
+ *   run's own and the in-process cache, as `npm run demo` runs.
  */
 export default defineConfig({
   test: {
-    globals: true,
-    include: ['src/**/*.spec.ts', 'test/**/*.e2e-spec.ts'],
-    globalSetup: ['test/support/global-setup.ts'],
-    root: fileURLToPath(new URL('..', import.meta.url)),
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-    env: {
-      NODE_ENV: 'test',
-      DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pulse_test',
-      REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/1',
-      JWT_SECRET: 'pulse-test-secret-0123456789',
-      LOG_LEVEL: 'error',
-      // Suites send hundreds of requests per organization in a few seconds; the
-      // rate-limit suite sets its own small limits.
-      RATE_LIMIT_REQUESTS: '1000000',
-      RATE_LIMIT_FORCED: '1000000',
-      RATE_LIMIT_EXPORTS: '1000000',
-    },
+    projects: [
+      {
+        test: {
+          ...shared,
+          name: 'pulse',
+          include: ['src/**/*.spec.ts', 'test/**/*.e2e-spec.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          env: {
+            ...env,
+            DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pulse_test',
+            REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/1',
+          },
+        },
+      },
+      {
+        test: {
+          ...shared,
+          name: 'embedded',
+          include: [
+            'test/e2e/time-series-ground-truth.e2e-spec.ts',
+            'test/e2e/cache.e2e-spec.ts',
+            'test/e2e/tickets.e2e-spec.ts',
+          ],
+          globalSetup: ['test/support/embedded-global-setup.ts'],
+          env: { ...env, PULSE_EMBEDDED: 'true' },
+        },
+      },
+    ],
   },
 });

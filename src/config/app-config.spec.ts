@@ -15,6 +15,18 @@ describe('parseConfig', () => {
     expect(config.slaFirstResponseHours).toEqual({ urgent: 1, high: 4, medium: 8, low: 24 });
   });
 
+  it('without DATABASE_URL outside embedded mode, stops and points at npm run demo', () => {
+    const { DATABASE_URL: _, ...rest } = required;
+    expect(() => parseConfig(rest)).toThrow(/DATABASE_URL is required[\s\S]*npm run demo/);
+  });
+
+  it('in embedded mode needs neither DATABASE_URL, REDIS_URL nor JWT_SECRET, and only when chosen', () => {
+    const config = parseConfig({ PULSE_EMBEDDED: 'true' });
+    expect(config).toMatchObject({ embedded: true, dataDir: '.pulse-data', databaseUrl: '', redisUrl: '' });
+    expect(parseConfig(required).embedded).toBe(false);
+    expect(() => parseConfig({ PULSE_EMBEDDED: 'maybe' })).toThrow(/PULSE_EMBEDDED/);
+  });
+
   it('reads the rate limits and the shutdown bound, with the README defaults', () => {
     expect(parseConfig(required)).toMatchObject({
       rateLimitWindowSeconds: 60,

@@ -9,6 +9,13 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
  * An abstract class rather than an interface so Nest can inject it by type.
  */
 export abstract class AppConfig {
+  /**
+   * Embedded mode (PULSE_EMBEDDED=true, or `npm run demo`): PostgreSQL is a
+   * PGlite in `dataDir` started by the process itself, and the cache, rate
+   * limits and socket fan-out live in the process. One process only.
+   */
+  declare readonly embedded: boolean;
+  declare readonly dataDir: string;
   declare readonly nodeEnv: NodeEnv;
   declare readonly host: string;
   declare readonly port: number;
@@ -62,24 +69,30 @@ export function parseConfig(env: Env): AppConfig {
     }
   };
 
+  const embedded = read('PULSE_EMBEDDED', false, boolean);
+  // In embedded mode the database URL and the secret are filled in by the
+  // process that starts the embedded database (src/embedded/).
+  const optionalWhenEmbedded = embedded ? '' : undefined;
   const config = {
+    embedded,
+    dataDir: read('PULSE_DATA_DIR', '.pulse-data', (raw) => raw),
     nodeEnv: read('NODE_ENV', 'development', oneOf(['development', 'test', 'production'] as const)),
     host: read('HOST', '0.0.0.0', (raw) => raw),
     port: read('PORT', 3000, integer(0, 65535)),
     logLevel: read('LOG_LEVEL', 'info', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const)),
-    databaseUrl: read('DATABASE_URL', undefined, url(['postgres:', 'postgresql:'])),
+    databaseUrl: read('DATABASE_URL', optionalWhenEmbedded, url(['postgres:', 'postgresql:'])),
     databasePoolSize: read('DATABASE_POOL_SIZE', 10, integer(1, 1000)),
     databaseConnectTimeoutMs: read('DATABASE_CONNECT_TIMEOUT_MS', 5000, integer(100, 600_000)),
     analyticsStatementTimeoutMs: read('ANALYTICS_STATEMENT_TIMEOUT_MS', 15_000, integer(100, 3_600_000)),
     migrationsRun: read('MIGRATIONS_RUN', false, boolean),
-    redisUrl: read('REDIS_URL', undefined, url(['redis:', 'rediss:'])),
+    redisUrl: embedded ? '' : read('REDIS_URL', undefined, url(['redis:', 'rediss:'])),
     redisKeyPrefix: read(
       'REDIS_KEY_PREFIX',
       'pulse',
       matching(/^[A-Za-z0-9_.-]{1,32}$/, 'must be 1-32 letters, digits, _ . or -'),
     ),
     redisCommandTimeoutMs: read('REDIS_COMMAND_TIMEOUT_MS', 250, integer(10, 10_000)),
-    jwtSecret: read('JWT_SECRET', undefined, matching(/^.{16,}$/s, 'must be at least 16 characters')),
+    jwtSecret: read('JWT_SECRET', optionalWhenEmbedded, matching(/^.{16,}$/s, 'must be at least 16 characters')),
     cacheTtlSeconds: read('CACHE_TTL_SECONDS', 3600, integer(1, 30 * 86_400)),
     slaFirstResponseHours: read('SLA_FIRST_RESPONSE_HOURS', { urgent: 1, high: 4, medium: 8, low: 24 }, slaTargets),
     exportMaxRows: read('EXPORT_MAX_ROWS', 1_000_000, integer(1, 100_000_000)),
@@ -92,7 +105,10 @@ export function parseConfig(env: Env): AppConfig {
   };
 
   if (problems.length > 0) {
-    throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    const hint = problems.some((p) => p.startsWith('DATABASE_URL is required'))
+      ? '\nTo try Pulse without PostgreSQL or Redis, run `npm run demo` (an embedded database, sample data).'
+      : '';
+    throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}${hint}`);
   }
   return Object.freeze(config) as AppConfig;
 }

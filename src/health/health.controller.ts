@@ -30,7 +30,7 @@ export class HealthController {
     private readonly typeorm: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
     @InjectDataSource() private readonly db: DataSource,
-    @Inject(CACHE_REDIS) private readonly redis: Redis,
+    @Inject(CACHE_REDIS) private readonly redis: Redis | null,
   ) {}
 
   @Public()
@@ -59,18 +59,24 @@ export class HealthController {
     return Response.json(result, { status: serving ? 200 : 503 });
   }
 
+  /** Redis; in embedded mode the cache is in the process and has nothing to check. */
+  private cacheCheck() {
+    const redis = this.redis;
+    if (!redis) return this.indicators.check('cache').up({ store: 'in-process' });
+    return this.indicators
+      .check('redis')
+      .attempt(async () => {
+        await redis.ping();
+      })
+      .withTimeout(CHECK_TIMEOUT_MS);
+  }
+
   /** The terminus result whatever its status (terminus throws it as a 503 exception when not ok). */
   private async run(): Promise<HealthCheckResult> {
     try {
       return await this.health.check([
         () => this.typeorm.pingCheck('database', { connection: this.db }).withTimeout(CHECK_TIMEOUT_MS),
-        () =>
-          this.indicators
-            .check('redis')
-            .attempt(async () => {
-              await this.redis.ping();
-            })
-            .withTimeout(CHECK_TIMEOUT_MS),
+        () => this.cacheCheck(),
       ]);
     } catch (error) {
       if (error instanceof ServiceUnavailableException) return error.getResponse() as HealthCheckResult;

@@ -35,7 +35,7 @@ function organization(req: Record<string, unknown>): string {
     ThrottlerModule.forRootAsync({
       imports: [CacheModule],
       inject: [AppConfig, CACHE_REDIS, CacheStore],
-      useFactory: (config: AppConfig, redis: Redis, cache: CacheStore) => {
+      useFactory: (config: AppConfig, redis: Redis | null, cache: CacheStore) => {
         const ttl = config.rateLimitWindowSeconds * 1000;
         const prefix = `${config.redisKeyPrefix}:rl`;
         const throttlers: ThrottlerOptions[] = [
@@ -61,8 +61,11 @@ function organization(req: Record<string, unknown>): string {
           throttlers,
           // One counter per limit and tracker, whatever the route.
           generateKey: (_context, tracker, name) => `${prefix}:${name}:${tracker}`,
-          // The limits share the cache's Redis client, and its view of whether Redis answers.
-          storage: new FailOpenThrottlerStorage(new ThrottlerStorageRedisService(redis), () => cache.isReady()),
+          // The limits share the cache's Redis client, and its view of whether Redis answers;
+          // in embedded mode (one process) the throttler's own in-memory storage counts.
+          ...(redis
+            ? { storage: new FailOpenThrottlerStorage(new ThrottlerStorageRedisService(redis), () => cache.isReady()) }
+            : {}),
         };
       },
     }),

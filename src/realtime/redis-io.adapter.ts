@@ -1,12 +1,18 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
+import { Adapter } from 'socket.io-adapter';
 import { Redis } from 'ioredis';
 import type { Server, ServerOptions } from 'socket.io';
 import type { AppConfig } from '../config/app-config.js';
 
+/** Embedded mode: one process, so there is no other server to tell (the base class warns on every call). */
+class SingleProcessAdapter extends Adapter {
+  override serverSideEmit(): void {}
+}
+
 /**
- * socket.io over the Redis adapter, so a broadcast (and a server-side emit)
+ * socket.io over the Redis adapter (in embedded mode, socket.io's in-memory one), so a broadcast (and a server-side emit)
  * on one instance reaches the sockets and handlers of all of them. The
  * publisher drops what it cannot send while Redis is away rather than
  * queueing it; the subscriber resubscribes when Redis returns.
@@ -34,6 +40,10 @@ export class RedisIoAdapter extends IoAdapter {
         callback(null, origin === undefined || sameOrigin || allowed.has(origin));
       },
     } as ServerOptions);
+    if (this.config.embedded) {
+      server.adapter(SingleProcessAdapter);
+      return server;
+    }
     const pub = new Redis(this.config.redisUrl, {
       connectionName: 'pulse-io-pub',
       enableOfflineQueue: false,
@@ -50,6 +60,12 @@ export class RedisIoAdapter extends IoAdapter {
     const publish = pub.publish.bind(pub);
     pub.publish = ((channel: string, message: string | Buffer) =>
       publish(channel, message).catch(() => 0)) as typeof pub.publish;
+    // Nor does it handle its unsubscribes on close, which the disconnect
+    // below (or a Redis outage) rejects with "Connection is closed".
+    const unsubscribe = sub.unsubscribe.bind(sub);
+    const punsubscribe = sub.punsubscribe.bind(sub);
+    sub.unsubscribe = ((...channels: string[]) => unsubscribe(...channels).catch(() => 0)) as typeof sub.unsubscribe;
+    sub.punsubscribe = ((...patterns: string[]) => punsubscribe(...patterns).catch(() => 0)) as typeof sub.punsubscribe;
     server.adapter(createAdapter(pub, sub, { key: `${this.config.redisKeyPrefix}:io` }));
     return server;
   }

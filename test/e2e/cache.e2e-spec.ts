@@ -1,5 +1,5 @@
 import { Api, qs } from '../support/http.js';
-import { newOrganizationId, startApp, tokenFor, type TestApp } from '../support/app.js';
+import { EMBEDDED, newOrganizationId, startApp, tokenFor, type TestApp } from '../support/app.js';
 import { buildTicket } from '../support/factories.js';
 import { computations } from '../support/metrics.js';
 
@@ -206,7 +206,8 @@ describe('cached executor over HTTP', () => {
   });
 });
 
-describe('cached executor across two instances', () => {
+// The in-process store of embedded mode is for one process by design: nothing to share.
+describe.skipIf(EMBEDDED)('cached executor across two instances', () => {
   let a: TestApp;
   let b: TestApp;
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { Api, qs } from '../support/http.js';
 import { expectError } from '../support/errors.js';
-import { newOrganizationId, startApp, tokenFor, type TestApp } from '../support/app.js';
+import { newOrganizationId, startApp, testDatabaseUrl, tokenFor, type TestApp } from '../support/app.js';
 import { buildTicket } from '../support/factories.js';
 
 /** The behaviour of API.md §2: defaults, status rules, PATCH, list order and paging, bulk upserts. */
@@ -49,7 +49,7 @@ describe('tickets (API.md §2)', () => {
 
   beforeAll(async () => {
     server = await startApp();
-    db = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 2 });
+    db = new pg.Pool({ connectionString: testDatabaseUrl(), max: 2 });
   });
   afterAll(async () => {
     await db.end();

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { inject } from 'vitest';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DestinationStream } from 'pino';
 import { createApp } from '../../src/app.factory.js';
@@ -8,9 +9,17 @@ import { signToken } from '../../src/auth/token.service.js';
 
 export const JWT_SECRET = process.env.JWT_SECRET!;
 
+/** Whether this file runs in the embedded project (PGlite, the in-process cache): see vitest.config.ts. */
+export const EMBEDDED = process.env.PULSE_EMBEDDED === 'true';
+
+/** The database the apps of this project use, for tests that look into it directly. */
+export function testDatabaseUrl(): string {
+  return EMBEDDED ? inject('embeddedDatabaseUrl') : process.env.DATABASE_URL!;
+}
+
 /** The test configuration, with overrides (environment variable names). */
 export function testConfig(overrides: Record<string, string> = {}): AppConfig {
-  return parseConfig({ ...process.env, ...overrides });
+  return parseConfig({ ...process.env, DATABASE_URL: testDatabaseUrl(), ...overrides });
 }
 
 export interface TestApp {

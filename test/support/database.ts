@@ -3,8 +3,11 @@ import { DataSource } from 'typeorm';
 import { parseConfig } from '../../src/config/app-config.js';
 import { buildDataSourceOptions } from '../../src/database/database-options.js';
 
-/** Creates the database of `url` when missing and applies the migrations to it. */
-export async function migratedDatabase(url: string): Promise<void> {
+/** Creates the database of `url` when missing and applies the migrations to it (`env`: the settings to read). */
+export async function migratedDatabase(
+  url: string,
+  env: Record<string, string | undefined> = process.env,
+): Promise<void> {
   const target = new URL(url);
   const name = target.pathname.slice(1);
   const admin = new pg.Client({
@@ -17,7 +20,7 @@ export async function migratedDatabase(url: string): Promise<void> {
   } finally {
     await admin.end();
   }
-  const dataSource = new DataSource(buildDataSourceOptions(parseConfig({ ...process.env, DATABASE_URL: url })));
+  const dataSource = new DataSource(buildDataSourceOptions(parseConfig({ ...env, DATABASE_URL: url })));
   await dataSource.initialize();
   try {
     await dataSource.runMigrations();

@@ -48,6 +48,17 @@ export class ServiceProcess {
     return this.log;
   }
 
+  /** Resolves once the output contains `text`; fails after `timeoutMs` or when the process exits first. */
+  async waitFor(text: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.log.includes(text)) {
+      if (this.child.exitCode !== null || Date.now() > deadline) {
+        throw new Error(`no "${text}" in the output:\n${this.log}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   signal(signal: NodeJS.Signals): void {
     this.child.kill(signal);
   }

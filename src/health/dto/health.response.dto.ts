@@ -13,8 +13,17 @@ export class HealthChecksDto {
   @ApiProperty({ type: () => HealthCheckDto, description: 'PostgreSQL: required.' })
   database: HealthCheckDto;
 
-  @ApiProperty({ type: () => HealthCheckDto, description: 'Redis: without it the service runs on, uncached.' })
-  redis: HealthCheckDto;
+  @ApiPropertyOptional({
+    type: () => HealthCheckDto,
+    description: 'Redis: without it the service runs on, uncached. Absent in embedded mode.',
+  })
+  redis?: HealthCheckDto;
+
+  @ApiPropertyOptional({
+    type: () => HealthCheckDto,
+    description: 'Embedded mode only: the in-process cache (`store: in-process`), always up.',
+  })
+  cache?: HealthCheckDto;
 }
 
 /** The body of `GET /health`, whatever its status: terminus's result. */
