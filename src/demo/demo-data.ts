@@ -1,6 +1,8 @@
 import { DateTime } from 'luxon';
 import type { ClientBase, Pool } from 'pg';
 import type { Priority, Status } from '../metrics/dimensions.js';
+import type { MetricTicket } from '../metrics/metric-registry.js';
+import { STATE_COLUMNS } from '../tickets/tickets.repository.js';
 import {
   AGENTS,
   CATEGORIES,
@@ -24,18 +26,11 @@ export interface DemoDataOptions {
 }
 
 /** A row of the tickets table, as the API would return it. */
-export interface DemoTicket {
+export interface DemoTicket extends MetricTicket {
   readonly id: string;
   readonly external_id: string;
   readonly status: Status;
   readonly priority: Priority;
-  readonly channel: string;
-  readonly category: string;
-  readonly assignee_id: string | null;
-  readonly sentiment_score: number | null;
-  readonly created_at: Date;
-  readonly first_response_at: Date | null;
-  readonly resolved_at: Date | null;
   readonly updated_at: Date;
 }
 
@@ -171,18 +166,10 @@ function untilOpening(ms: number, timezone: string): number {
   return opening.toMillis() - ms;
 }
 
+/** The repository's state columns, with the id and the write time the demo sets itself. */
 const COLUMNS = [
   ['id', 'uuid'],
-  ['external_id', 'varchar'],
-  ['status', 'varchar'],
-  ['priority', 'varchar'],
-  ['channel', 'varchar'],
-  ['category', 'varchar'],
-  ['assignee_id', 'varchar'],
-  ['sentiment_score', 'float8'],
-  ['created_at', 'timestamptz'],
-  ['first_response_at', 'timestamptz'],
-  ['resolved_at', 'timestamptz'],
+  ...STATE_COLUMNS,
   ['updated_at', 'timestamptz'],
 ] as const satisfies readonly (readonly [keyof DemoTicket, string])[];
 

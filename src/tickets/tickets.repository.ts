@@ -13,7 +13,8 @@ export interface TicketRow {
   readonly state: TicketState;
 }
 
-const STATE_COLUMNS = [
+/** The stored columns of a ticket's state with their SQL types, for `unnest` bulk statements. */
+export const STATE_COLUMNS = [
   ['external_id', 'varchar'],
   ['status', 'varchar'],
   ['priority', 'varchar'],

@@ -1,4 +1,5 @@
 import { Api, qs, type HttpResult } from '../support/http.js';
+import { mulberry32 } from '../../src/demo/random.js';
 import { newOrganizationId, startApp, tokenFor, type TestApp } from '../support/app.js';
 import { buildTicket } from '../support/factories.js';
 
@@ -118,18 +119,6 @@ function anchorInstants(): number[] {
     }
   }
   return [...new Set(anchors)];
-}
-
-/** A deterministic PRNG (mulberry32): the fixture is the same on every run. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

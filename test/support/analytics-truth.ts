@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../src/demo/random.js';
 import { buildTicket } from './factories.js';
 import { Api } from './http.js';
 import { tokenFor } from './app.js';
@@ -61,18 +62,6 @@ export interface Range {
 // ---------------------------------------------------------------------------
 // Deterministic fixture
 // ---------------------------------------------------------------------------
-
-/** A deterministic PRNG (mulberry32): the fixture is the same on every run. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The analysis window of most cases: June 2025, 30 days, in UTC. */
 export const WINDOW: Range = { start: Date.UTC(2025, 5, 1), end: Date.UTC(2025, 6, 1) };
