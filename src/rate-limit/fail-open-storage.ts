@@ -15,10 +15,15 @@ export class FailOpenThrottlerStorage implements ThrottlerStorage {
   private readonly logger = new Logger('RateLimit');
   private lastWarning = 0;
 
-  /** `available` says whether the store is known to answer now; when it is not, nothing waits on it. */
+  /**
+   * `available` says whether the store is known to answer now; when it is
+   * not, nothing waits on it. `failed` is told when a call fails, so the
+   * cache on the same Redis stops waiting on it too.
+   */
   constructor(
     private readonly inner: ThrottlerStorage,
     private readonly available: () => boolean,
+    private readonly failed: () => void,
   ) {}
 
   async increment(
@@ -32,6 +37,7 @@ export class FailOpenThrottlerStorage implements ThrottlerStorage {
     try {
       return await this.inner.increment(key, ttl, limit, blockDuration, throttlerName);
     } catch (error) {
+      this.failed();
       return this.unlimited(ttl, (error as Error).message);
     }
   }

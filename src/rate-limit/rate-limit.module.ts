@@ -64,7 +64,13 @@ function organization(req: Record<string, unknown>): string {
           // The limits share the cache's Redis client, and its view of whether Redis answers;
           // in embedded mode (one process) the throttler's own in-memory storage counts.
           ...(redis
-            ? { storage: new FailOpenThrottlerStorage(new ThrottlerStorageRedisService(redis), () => cache.isReady()) }
+            ? {
+                storage: new FailOpenThrottlerStorage(
+                  new ThrottlerStorageRedisService(redis),
+                  () => cache.isReady(),
+                  () => cache.suspect(),
+                ),
+              }
             : {}),
         };
       },
