@@ -61,7 +61,7 @@ await run({
     log(
       [
         '',
-        `Pulse demo is running: organization ${ORGANIZATION_ID}, new tickets every ${intervalMs / 1000} s.`,
+        `Pulse demo is running: organization ${ORGANIZATION_ID}, the simulator writes every ${intervalMs / 1000} s.`,
         `  Wallboard  ${base}/wallboard?token=${token}`,
         `  API docs   ${base}/docs`,
         `  Try        curl -H "Authorization: Bearer ${token}" "${base}/api/v1/analytics/dashboard?period=7d"`,
