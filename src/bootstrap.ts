@@ -17,11 +17,11 @@ export interface Companion {
  * order: the service drains (lifecycle/graceful-shutdown.ts), then the
  * embedded database closes its files, and the process exits 0.
  */
-export async function run(companion?: Companion): Promise<void> {
+export async function run(companion?: Companion, settings?: Parameters<typeof loadConfig>[0]): Promise<void> {
   let config: AppConfig;
   let embedded: Embedded | undefined;
   try {
-    config = loadConfig();
+    config = loadConfig(settings);
     if (config.embedded) {
       embedded = await startEmbedded(config);
       config = embedded.config;

@@ -23,8 +23,23 @@ describe('parseConfig', () => {
   it('in embedded mode needs neither DATABASE_URL, REDIS_URL nor JWT_SECRET, and only when chosen', () => {
     const config = parseConfig({ PULSE_EMBEDDED: 'true' });
     expect(config).toMatchObject({ embedded: true, dataDir: '.pulse-data', databaseUrl: '', redisUrl: '' });
-    expect(parseConfig(required).embedded).toBe(false);
+    // Its database migrates at boot and may keep a new connection waiting while another reads.
+    expect(config).toMatchObject({ migrationsRun: true, databaseConnectTimeoutMs: 30_000 });
+    expect(parseConfig(required)).toMatchObject({
+      embedded: false,
+      migrationsRun: false,
+      databaseConnectTimeoutMs: 5000,
+    });
     expect(() => parseConfig({ PULSE_EMBEDDED: 'maybe' })).toThrow(/PULSE_EMBEDDED/);
+  });
+
+  it("reads the demo's size and pace, and refuses nonsense", () => {
+    expect(parseConfig(required)).toMatchObject({ demoTickets: 50_000, demoIntervalMs: 3000 });
+    expect(parseConfig({ ...required, DEMO_TICKETS: '0', DEMO_INTERVAL_MS: '500' })).toMatchObject({
+      demoTickets: 0,
+      demoIntervalMs: 500,
+    });
+    expect(() => parseConfig({ ...required, DEMO_INTERVAL_MS: 'soon' })).toThrow(/DEMO_INTERVAL_MS/);
   });
 
   it('reads the rate limits and the shutdown bound, with the README defaults', () => {

@@ -16,6 +16,9 @@ export abstract class AppConfig {
    */
   declare readonly embedded: boolean;
   declare readonly dataDir: string;
+  /** `npm run demo`: tickets seeded into an empty organization, and the simulator's pause between writes. */
+  declare readonly demoTickets: number;
+  declare readonly demoIntervalMs: number;
   declare readonly nodeEnv: NodeEnv;
   declare readonly host: string;
   declare readonly port: number;
@@ -76,15 +79,18 @@ export function parseConfig(env: Env): AppConfig {
   const config = {
     embedded,
     dataDir: read('PULSE_DATA_DIR', '.pulse-data', (raw) => raw),
+    demoTickets: read('DEMO_TICKETS', 50_000, integer(0, 10_000_000)),
+    demoIntervalMs: read('DEMO_INTERVAL_MS', 3000, integer(100, 3_600_000)),
     nodeEnv: read('NODE_ENV', 'development', oneOf(['development', 'test', 'production'] as const)),
     host: read('HOST', '0.0.0.0', (raw) => raw),
     port: read('PORT', 3000, integer(0, 65535)),
     logLevel: read('LOG_LEVEL', 'info', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const)),
     databaseUrl: read('DATABASE_URL', optionalWhenEmbedded, url(['postgres:', 'postgresql:'])),
     databasePoolSize: read('DATABASE_POOL_SIZE', 10, integer(1, 1000)),
-    databaseConnectTimeoutMs: read('DATABASE_CONNECT_TIMEOUT_MS', 5000, integer(100, 600_000)),
+    // Embedded: one session serves every connection in turn, so opening one may wait for a long read.
+    databaseConnectTimeoutMs: read('DATABASE_CONNECT_TIMEOUT_MS', embedded ? 30_000 : 5000, integer(100, 600_000)),
     analyticsStatementTimeoutMs: read('ANALYTICS_STATEMENT_TIMEOUT_MS', 15_000, integer(100, 3_600_000)),
-    migrationsRun: read('MIGRATIONS_RUN', false, boolean),
+    migrationsRun: read('MIGRATIONS_RUN', embedded, boolean),
     redisUrl: embedded ? '' : read('REDIS_URL', undefined, url(['redis:', 'rediss:'])),
     redisKeyPrefix: read(
       'REDIS_KEY_PREFIX',
@@ -116,10 +122,18 @@ export function parseConfig(env: Env): AppConfig {
 /**
  * Loads `.env` from the working directory when present (variables already set
  * in the environment win), then parses. The one place that reads process.env.
+ * `defaults` give way to the environment; `fixed` override it (`npm run demo`
+ * fixes PULSE_EMBEDDED).
  */
-export function loadConfig(env: Env = process.env): AppConfig {
-  if (env === process.env && existsSync('.env')) process.loadEnvFile('.env');
-  return parseConfig(env);
+export function loadConfig(settings: { defaults?: Env; fixed?: Env } = {}): AppConfig {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  return parseConfig({ ...settings.defaults, ...process.env, ...settings.fixed });
+}
+
+/** Embedded mode's configuration once its database runs: its URL, and the secret kept with its data. */
+export function withEmbeddedDatabase(config: AppConfig, databaseUrl: string, jwtSecret: string): AppConfig {
+  // AppConfig is declared as a class for injection; its values are plain frozen objects.
+  return Object.freeze(Object.assign({}, config, { databaseUrl, jwtSecret }));
 }
 
 function oneOf<const T extends string>(allowed: readonly T[]) {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
-import { parseConfig, type AppConfig } from '../config/app-config.js';
+import { withEmbeddedDatabase, type AppConfig } from '../config/app-config.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 
 export interface Embedded {
@@ -13,9 +13,9 @@ export interface Embedded {
 
 /**
  * Embedded mode's own start: says so first and loudly, then starts PGlite in
- * `<PULSE_DATA_DIR>/pg` (kept across runs) and points the service at it,
- * with migrations applied at boot and a JWT secret kept in the folder when
- * none is configured, so tokens stay valid across restarts.
+ * `<PULSE_DATA_DIR>/pg` (kept across runs) and points the service at it
+ * (migrations apply at boot in this mode), with a JWT secret kept in the
+ * folder when none is configured, so tokens stay valid across restarts.
  */
 export async function startEmbedded(base: AppConfig): Promise<Embedded> {
   const dataDir = resolve(base.dataDir);
@@ -26,16 +26,8 @@ export async function startEmbedded(base: AppConfig): Promise<Embedded> {
   mkdirSync(dataDir, { recursive: true });
   const database = await startEmbeddedPostgres({ dataDir: join(dataDir, 'pg') });
   try {
-    const config = parseConfig({
-      ...process.env,
-      PULSE_EMBEDDED: 'true',
-      DATABASE_URL: database.url,
-      JWT_SECRET: base.jwtSecret || folderSecret(join(dataDir, 'jwt-secret')),
-      MIGRATIONS_RUN: 'true',
-      // One session serves every connection in turn, so opening one may wait for a long read to end.
-      DATABASE_CONNECT_TIMEOUT_MS: process.env.DATABASE_CONNECT_TIMEOUT_MS ?? '30000',
-    });
-    return { config, stop: () => database.stop() };
+    const secret = base.jwtSecret || folderSecret(join(dataDir, 'jwt-secret'));
+    return { config: withEmbeddedDatabase(base, database.url, secret), stop: () => database.stop() };
   } catch (error) {
     await database.stop();
     throw error;
