@@ -3,24 +3,15 @@ import { DIMENSION_NAMES, type DimensionName } from '../../metrics/dimensions.js
 import { FiltersBodySchema } from '../../metrics/dto/filters.body.js';
 import { GRANULARITIES, type Granularity } from '../../metrics/granularity.js';
 import { METRIC_TYPES, type MetricType } from '../../metrics/metric-registry.js';
-import { DataPointDto } from './time-series.response.dto.js';
+import { DataPointDto, ResolvedRangeDto } from './time-series.response.dto.js';
 
 /** The request as the service understood it: defaults filled in, duplicates dropped, values sorted. */
-export class AggregationsQueryDto {
+export class AggregationsQueryDto extends ResolvedRangeDto {
   @ApiProperty({ type: 'array', items: { type: 'string', enum: [...METRIC_TYPES] } })
   metric_types: MetricType[];
 
-  @ApiProperty({ type: String, format: 'date-time' })
-  start_date: string;
-
-  @ApiProperty({ type: String, format: 'date-time' })
-  end_date: string;
-
   @ApiProperty({ type: String, enum: GRANULARITIES })
   granularity: Granularity;
-
-  @ApiProperty({ type: String, example: 'UTC' })
-  timezone: string;
 
   @ApiProperty({ type: () => FiltersBodySchema })
   filters: FiltersBodySchema;

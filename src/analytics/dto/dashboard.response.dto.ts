@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { DataPointDto } from './time-series.response.dto.js';
+import { DataPointDto, ResolvedRangeDto } from './time-series.response.dto.js';
 
 const COUNTS = { type: 'object', additionalProperties: { type: 'integer' } } as const;
 
@@ -28,16 +28,7 @@ export class TrendDataDto {
 }
 
 /** The body of `GET /analytics/dashboard` (documentation only). */
-export class DashboardResponseDto {
-  @ApiProperty({ type: String, format: 'date-time' })
-  start_date: string;
-
-  @ApiProperty({ type: String, format: 'date-time' })
-  end_date: string;
-
-  @ApiProperty({ type: String, example: 'UTC' })
-  timezone: string;
-
+export class DashboardResponseDto extends ResolvedRangeDto {
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Tickets created in range.' })
   total_tickets: number;
 

@@ -1,3 +1,4 @@
+import { ResolvedRangeDto } from './time-series.response.dto.js';
 import { ApiProperty } from '@nestjs/swagger';
 
 const PERCENTILE = { type: Number, nullable: true } as const;
@@ -18,16 +19,7 @@ export class SlaTargetsDto {
 }
 
 /** The body of `GET /analytics/performance` (documentation only). */
-export class PerformanceResponseDto {
-  @ApiProperty({ type: String, format: 'date-time' })
-  start_date: string;
-
-  @ApiProperty({ type: String, format: 'date-time' })
-  end_date: string;
-
-  @ApiProperty({ type: String, example: 'UTC' })
-  timezone: string;
-
+export class PerformanceResponseDto extends ResolvedRangeDto {
   @ApiProperty({ ...PERCENTILE, description: 'Hours, over tickets first answered in range; null when none.' })
   response_time_p50: number | null;
 

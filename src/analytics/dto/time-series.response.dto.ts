@@ -24,14 +24,8 @@ export class DataPointDto {
   count: number;
 }
 
-/** The body of `GET /analytics/time-series/{metric_type}` (documentation only). */
-export class TimeSeriesResponseDto {
-  @ApiProperty({ type: String, enum: METRIC_TYPES })
-  metric_type: MetricType;
-
-  @ApiProperty({ type: String, enum: GRANULARITIES })
-  granularity: Granularity;
-
+/** The range an analytics answer covers, as resolved from the request (documentation only). */
+export class ResolvedRangeDto {
   @ApiProperty({ type: String, example: 'UTC' })
   timezone: string;
 
@@ -40,6 +34,15 @@ export class TimeSeriesResponseDto {
 
   @ApiProperty({ type: String, format: 'date-time', description: 'The resolved range, end excluded.' })
   end_date: string;
+}
+
+/** The body of `GET /analytics/time-series/{metric_type}` (documentation only). */
+export class TimeSeriesResponseDto extends ResolvedRangeDto {
+  @ApiProperty({ type: String, enum: METRIC_TYPES })
+  metric_type: MetricType;
+
+  @ApiProperty({ type: String, enum: GRANULARITIES })
+  granularity: Granularity;
 
   @ApiProperty({
     type: () => DataPointDto,

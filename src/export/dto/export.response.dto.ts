@@ -1,30 +1,10 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath, OmitType } from '@nestjs/swagger';
 import { DataPointDto } from '../../analytics/dto/time-series.response.dto.js';
-import { FiltersBodySchema } from '../../metrics/dto/filters.body.js';
-import { GRANULARITIES } from '../../metrics/granularity.js';
-import { METRIC_TYPES } from '../../metrics/metric-registry.js';
+import { AggregationsQueryDto } from '../../analytics/dto/aggregations.response.dto.js';
 import { TicketResponseDto } from '../../tickets/dto/ticket.response.dto.js';
 
-/** The normalized request a json export echoes (documentation only). */
-export class ExportMetadataDto {
-  @ApiProperty({ type: 'array', items: { type: 'string', enum: [...METRIC_TYPES] } })
-  metric_types: string[];
-
-  @ApiProperty({ type: String, format: 'date-time' })
-  start_date: string;
-
-  @ApiProperty({ type: String, format: 'date-time' })
-  end_date: string;
-
-  @ApiProperty({ type: String, enum: GRANULARITIES })
-  granularity: string;
-
-  @ApiProperty({ type: String, example: 'UTC' })
-  timezone: string;
-
-  @ApiProperty({ type: () => FiltersBodySchema })
-  filters: FiltersBodySchema;
-
+/** The normalized request a json export echoes: an aggregation's, without group_by (documentation only). */
+export class ExportMetadataDto extends OmitType(AggregationsQueryDto, ['group_by'] as const) {
   @ApiProperty({ type: Boolean })
   include_raw_data: boolean;
 
