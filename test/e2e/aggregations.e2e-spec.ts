@@ -1,8 +1,7 @@
 import { Api, qs, type HttpResult } from '../support/http.js';
 import { expectError } from '../support/errors.js';
+import { createTicket, expectComputedOnce, expectMissThenHit, seededOrganization } from '../support/cache-checks.js';
 import { newOrganizationId, startApp, tokenFor, type TestApp } from '../support/app.js';
-import { buildTicket } from '../support/factories.js';
-import { computations } from '../support/metrics.js';
 import {
   DAY,
   DIMENSIONS,
@@ -307,26 +306,14 @@ describe('POST /analytics/aggregations caching', () => {
   afterAll(() => server.close());
 
   /** A fresh organization seeded with a small fixture; `tickets` is the model the writes keep up to date. */
-  async function seeded(seed: number) {
-    const organizationId = newOrganizationId();
-    const tickets = buildFixture(seed, `agg-cache-${seed}`, 40);
-    await seedOrganization(server.url, organizationId, tickets);
-    return { organizationId, tickets, api: new Api(server.url, tokenFor(organizationId, 'admin')) };
-  }
+  const seeded = (seed: number) => seededOrganization(server.url, seed, `agg-cache-${seed}`);
 
   const BODY = { metric_types: ['ticket_count', 'response_time'], ...WINDOW_QUERY, group_by: ['priority'] };
   const withoutGeneratedAt = (body: any) => ({ ...body, generated_at: undefined });
 
   it('answers MISS, then HIT with the identical body and a strong ETag', async () => {
     const { api } = await seeded(1);
-    const first = await api.post(PATH, BODY);
-    const second = await api.post(PATH, BODY);
-    expect(first.status, first.text).toBe(200);
-    expect(first.headers.get('x-cache')).toBe('MISS');
-    expect(second.headers.get('x-cache')).toBe('HIT');
-    expect(second.text).toBe(first.text);
-    expect(first.headers.get('etag')).toMatch(STRONG_ETAG);
-    expect(second.headers.get('etag')).toBe(first.headers.get('etag'));
+    await expectMissThenHit(() => api.post(PATH, BODY));
   });
 
   it('bypasses the cache with the body field use_cache: false, and with Cache-Control: no-cache', async () => {
@@ -362,30 +349,13 @@ describe('POST /analytics/aggregations caching', () => {
     expect((await api.post(PATH, body)).headers.get('x-cache')).toBe('HIT');
 
     const created_at = WINDOW.start + 10 * DAY + 5 * HOUR;
-    const created = await api.post(
-      '/api/v1/tickets',
-      buildTicket({ priority: 'urgent', created_at: new Date(created_at).toISOString() }),
-    );
-    expect(created.status, created.text).toBe(201);
-    tickets.push({
-      external_id: 'new',
-      status: 'open',
-      priority: 'urgent',
-      channel: 'email',
-      category: 'general',
-      assignee_id: null,
-      sentiment_score: null,
-      created_at,
-      first_response_at: null,
-      resolved_at: null,
-      reopened_from: null,
-    });
+    const { id } = await createTicket(api, tickets, { priority: 'urgent', created_at });
     const afterCreate = await api.post(PATH, body);
     expect(afterCreate.headers.get('x-cache')).not.toBe('HIT');
     expect(inUtc(afterCreate.body)).toEqual(expected());
 
     const first_response_at = created_at + 90 * MINUTE;
-    const patched = await api.patch(`/api/v1/tickets/${created.body.id}`, {
+    const patched = await api.patch(`/api/v1/tickets/${id}`, {
       first_response_at: new Date(first_response_at).toISOString(),
     });
     expect(patched.status, patched.text).toBe(200);
@@ -428,11 +398,7 @@ describe('POST /analytics/aggregations caching', () => {
 
   it('computes 20 identical concurrent cold requests once', async () => {
     const { api } = await seeded(6);
-    const before = await computations(server.url, 'aggregations');
-    const responses = await Promise.all(Array.from({ length: 20 }, () => api.post(PATH, BODY)));
-    expect(await computations(server.url, 'aggregations')).toBe(before + 1);
-    expect(responses.every((r) => r.status === 200)).toBe(true);
-    expect(new Set(responses.map((r) => r.text)).size).toBe(1);
+    await expectComputedOnce(server.url, 'aggregations', () => api.post(PATH, BODY));
   });
 });
 

@@ -1,16 +1,22 @@
 import { Api, qs, type HttpResult } from '../support/http.js';
 import { expectError } from '../support/errors.js';
-import { cacheOf, invalidate, seededOrganization } from '../support/cache-checks.js';
+import {
+  cacheOf,
+  createTicket,
+  expectComputedOnce,
+  expectMissThenHit,
+  expectNotModified,
+  invalidate,
+  seededOrganization,
+} from '../support/cache-checks.js';
 import { newOrganizationId, startApp, tokenFor, type TestApp } from '../support/app.js';
 import { buildTicket } from '../support/factories.js';
-import { computations } from '../support/metrics.js';
 import {
   CLOSED_STATUSES,
   DAY,
   HOUR,
   MINUTE,
   OPEN_STATUSES,
-  STRONG_ETAG,
   WINDOW,
   WINDOW_QUERY,
   buildFixture,
@@ -20,7 +26,6 @@ import {
   expectedPoints,
   expectPeriodRange,
   factsOf,
-  ifNoneMatch,
   inRange,
   mean,
   parseRequestTimestamp,
@@ -242,14 +247,7 @@ describe('GET /analytics/dashboard caching', () => {
 
   it('answers MISS, then HIT with the identical body and a strong ETag; use_cache=false answers BYPASS', async () => {
     const { api } = await seeded(1);
-    const first = await api.get(DASHBOARD);
-    const second = await api.get(DASHBOARD);
-    expect(first.status, first.text).toBe(200);
-    expect(first.headers.get('x-cache')).toBe('MISS');
-    expect(second.headers.get('x-cache')).toBe('HIT');
-    expect(second.text).toBe(first.text);
-    expect(first.headers.get('etag')).toMatch(STRONG_ETAG);
-    expect(second.headers.get('etag')).toBe(first.headers.get('etag'));
+    const first = await expectMissThenHit(() => api.get(DASHBOARD));
     const bypass = await api.get(dashboard({ ...WINDOW_QUERY, use_cache: false }));
     expect(bypass.headers.get('x-cache')).toBe('BYPASS');
     expect(bypass.body).toEqual(first.body);
@@ -258,41 +256,19 @@ describe('GET /analytics/dashboard caching', () => {
 
   it('answers 304 without a body to a matching If-None-Match', async () => {
     const { api } = await seeded(2);
-    const etag = (await api.get(DASHBOARD)).headers.get('etag')!;
-    const notModified = await api.get(DASHBOARD, ifNoneMatch(etag));
-    expect(notModified.status).toBe(304);
-    expect(notModified.text).toBe('');
-    expect((await api.get(DASHBOARD, ifNoneMatch('"something-else"'))).status).toBe(200);
+    await expectNotModified(api, DASHBOARD);
   });
 
   it('reflects resolving an old open ticket at once: counts, backlog, resolution mean and trend', async () => {
     const { api, tickets } = await seeded(3);
     const created_at = WINDOW.start + 3 * DAY + 7 * HOUR;
-    const created = await api.post(
-      '/api/v1/tickets',
-      buildTicket({ status: 'open', priority: 'high', created_at: iso(created_at) }),
-    );
-    expect(created.status, created.text).toBe(201);
-    const ticket: Ticket = {
-      external_id: 'old-open',
-      status: 'open',
-      priority: 'high',
-      channel: 'email',
-      category: 'general',
-      assignee_id: null,
-      sentiment_score: null,
-      created_at,
-      first_response_at: null,
-      resolved_at: null,
-      reopened_from: null,
-    };
-    tickets.push(ticket);
+    const { id, ticket } = await createTicket(api, tickets, { external_id: 'old-open', priority: 'high', created_at });
     const before = await api.get(DASHBOARD);
     expect(inUtc(before.body)).toEqual(expectedDashboard(tickets, WINDOW, 'UTC'));
     expect((await api.get(DASHBOARD)).headers.get('x-cache')).toBe('HIT');
 
     const resolved_at = created_at + 20 * DAY + 90 * MINUTE;
-    const patched = await api.patch(`/api/v1/tickets/${created.body.id}`, {
+    const patched = await api.patch(`/api/v1/tickets/${id}`, {
       status: 'resolved',
       resolved_at: iso(resolved_at),
     });
@@ -386,11 +362,7 @@ describe('GET /analytics/dashboard caching', () => {
 
   it('computes 20 identical concurrent cold requests once', async () => {
     const { api } = await seeded(10);
-    const before = await computations(server.url, 'dashboard');
-    const responses = await Promise.all(Array.from({ length: 20 }, () => api.get(DASHBOARD)));
-    expect(await computations(server.url, 'dashboard')).toBe(before + 1);
-    expect(responses.every((r) => r.status === 200)).toBe(true);
-    expect(new Set(responses.map((r) => r.text)).size).toBe(1);
+    await expectComputedOnce(server.url, 'dashboard', () => api.get(DASHBOARD));
   });
 });
 

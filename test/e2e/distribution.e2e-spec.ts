@@ -1,21 +1,25 @@
 import { Api, qs, type HttpResult } from '../support/http.js';
 import { expectError } from '../support/errors.js';
-import { cacheOf, invalidate, seededOrganization } from '../support/cache-checks.js';
+import {
+  cacheOf,
+  createTicket,
+  expectComputedOnce,
+  expectMissThenHit,
+  expectNotModified,
+  invalidate,
+  seededOrganization,
+} from '../support/cache-checks.js';
 import { newOrganizationId, startApp, tokenFor, type TestApp } from '../support/app.js';
-import { buildTicket } from '../support/factories.js';
-import { computations } from '../support/metrics.js';
 import {
   DAY,
   DIMENSIONS,
   HOUR,
   MINUTE,
-  STRONG_ETAG,
   WINDOW,
   WINDOW_QUERY,
   buildFixture,
   countBy,
   expectPeriodRange,
-  ifNoneMatch,
   inRange,
   matchesFilters,
   parseRequestTimestamp,
@@ -236,14 +240,7 @@ describe('GET /analytics/distribution caching', () => {
 
   it('answers MISS, then HIT with the identical body and a strong ETag; use_cache=false answers BYPASS', async () => {
     const { api } = await seeded(1);
-    const first = await api.get(BY_STATUS);
-    const second = await api.get(BY_STATUS);
-    expect(first.status, first.text).toBe(200);
-    expect(first.headers.get('x-cache')).toBe('MISS');
-    expect(second.headers.get('x-cache')).toBe('HIT');
-    expect(second.text).toBe(first.text);
-    expect(first.headers.get('etag')).toMatch(STRONG_ETAG);
-    expect(second.headers.get('etag')).toBe(first.headers.get('etag'));
+    const first = await expectMissThenHit(() => api.get(BY_STATUS));
     expect((await api.get(BY_CHANNEL)).headers.get('x-cache')).toBe('MISS');
     const bypass = await api.get(distribution('status', { ...WINDOW_QUERY, use_cache: false }));
     expect(bypass.headers.get('x-cache')).toBe('BYPASS');
@@ -253,11 +250,7 @@ describe('GET /analytics/distribution caching', () => {
 
   it('answers 304 without a body to a matching If-None-Match', async () => {
     const { api } = await seeded(2);
-    const etag = (await api.get(BY_STATUS)).headers.get('etag')!;
-    const notModified = await api.get(BY_STATUS, ifNoneMatch(etag));
-    expect(notModified.status).toBe(304);
-    expect(notModified.text).toBe('');
-    expect((await api.get(BY_STATUS, ifNoneMatch('"something-else"'))).status).toBe(200);
+    await expectNotModified(api, BY_STATUS);
   });
 
   it('reflects a new ticket and a status change on the next read', async () => {
@@ -268,32 +261,14 @@ describe('GET /analytics/distribution caching', () => {
     expect(await cacheOf(api, BY_STATUS)).toBe('HIT');
 
     const created_at = WINDOW.start + 12 * DAY + 4 * HOUR + 17 * MINUTE;
-    const created = await api.post(
-      '/api/v1/tickets',
-      buildTicket({ channel: 'fax', status: 'pending', created_at: iso(created_at) }),
-    );
-    expect(created.status, created.text).toBe(201);
-    const ticket: Ticket = {
-      external_id: 'new',
-      status: 'pending',
-      priority: 'medium',
-      channel: 'fax',
-      category: 'general',
-      assignee_id: null,
-      sentiment_score: null,
-      created_at,
-      first_response_at: null,
-      resolved_at: null,
-      reopened_from: null,
-    };
-    tickets.push(ticket);
+    const { id, ticket } = await createTicket(api, tickets, { status: 'pending', channel: 'fax', created_at });
     const byChannel = await api.get(BY_CHANNEL);
     expect(byChannel.headers.get('x-cache')).not.toBe('HIT');
     expect(inUtc(byChannel.body)).toEqual(expectedDistribution(tickets, 'channel', WINDOW));
     expect(byChannel.body.distribution.fax).toBe(1);
     expect(inUtc((await api.get(BY_STATUS)).body)).toEqual(expectedDistribution(tickets, 'status', WINDOW));
 
-    const patched = await api.patch(`/api/v1/tickets/${created.body.id}`, { status: 'closed' });
+    const patched = await api.patch(`/api/v1/tickets/${id}`, { status: 'closed' });
     expect(patched.status, patched.text).toBe(200);
     ticket.status = 'closed';
     expect(inUtc((await api.get(BY_STATUS)).body)).toEqual(expectedDistribution(tickets, 'status', WINDOW));
@@ -338,11 +313,7 @@ describe('GET /analytics/distribution caching', () => {
 
   it('computes 20 identical concurrent cold requests once', async () => {
     const { api } = await seeded(6);
-    const before = await computations(server.url, 'distribution');
-    const responses = await Promise.all(Array.from({ length: 20 }, () => api.get(BY_CHANNEL)));
-    expect(await computations(server.url, 'distribution')).toBe(before + 1);
-    expect(responses.every((r) => r.status === 200)).toBe(true);
-    expect(new Set(responses.map((r) => r.text)).size).toBe(1);
+    await expectComputedOnce(server.url, 'distribution', () => api.get(BY_CHANNEL));
   });
 });
 

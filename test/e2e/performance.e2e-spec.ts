@@ -1,14 +1,19 @@
 import { Api, qs, type HttpResult } from '../support/http.js';
 import { expectError } from '../support/errors.js';
-import { cacheOf, invalidate, seededOrganization } from '../support/cache-checks.js';
+import {
+  cacheOf,
+  createTicket,
+  expectComputedOnce,
+  expectMissThenHit,
+  expectNotModified,
+  invalidate,
+  seededOrganization,
+} from '../support/cache-checks.js';
 import { newOrganizationId, startApp, tokenFor, type TestApp } from '../support/app.js';
-import { buildTicket } from '../support/factories.js';
-import { computations } from '../support/metrics.js';
 import {
   DAY,
   HOUR,
   MINUTE,
-  STRONG_ETAG,
   WINDOW,
   WINDOW_QUERY,
   buildFixture,
@@ -16,7 +21,6 @@ import {
   echoedRange,
   expectPeriodRange,
   factsOf,
-  ifNoneMatch,
   parseRequestTimestamp,
   percentileCont,
   readTimestamp,
@@ -270,14 +274,7 @@ describe('GET /analytics/performance caching', () => {
 
   it('answers MISS, then HIT with the identical body and a strong ETag; use_cache=false answers BYPASS', async () => {
     const { api } = await seeded(1);
-    const first = await api.get(PERFORMANCE);
-    const second = await api.get(PERFORMANCE);
-    expect(first.status, first.text).toBe(200);
-    expect(first.headers.get('x-cache')).toBe('MISS');
-    expect(second.headers.get('x-cache')).toBe('HIT');
-    expect(second.text).toBe(first.text);
-    expect(first.headers.get('etag')).toMatch(STRONG_ETAG);
-    expect(second.headers.get('etag')).toBe(first.headers.get('etag'));
+    const first = await expectMissThenHit(() => api.get(PERFORMANCE));
     const bypass = await api.get(performance({ ...WINDOW_QUERY, use_cache: false }));
     expect(bypass.headers.get('x-cache')).toBe('BYPASS');
     expect(bypass.body).toEqual(first.body);
@@ -286,42 +283,24 @@ describe('GET /analytics/performance caching', () => {
 
   it('answers 304 without a body to a matching If-None-Match', async () => {
     const { api } = await seeded(2);
-    const etag = (await api.get(PERFORMANCE)).headers.get('etag')!;
-    const notModified = await api.get(PERFORMANCE, ifNoneMatch(etag));
-    expect(notModified.status).toBe(304);
-    expect(notModified.text).toBe('');
-    expect((await api.get(PERFORMANCE, ifNoneMatch('"something-else"'))).status).toBe(200);
+    await expectNotModified(api, PERFORMANCE);
   });
 
   it('reflects resolving an old open ticket and answering another at once', async () => {
     const { api, tickets } = await seeded(3);
     const created_at = WINDOW.start + 2 * DAY + 3 * HOUR;
-    const opened = await api.post(
-      '/api/v1/tickets',
-      buildTicket({ status: 'open', priority: 'urgent', created_at: iso(created_at) }),
-    );
-    expect(opened.status, opened.text).toBe(201);
-    const ticket: Ticket = {
+    const { id, ticket } = await createTicket(api, tickets, {
       external_id: 'old-open',
-      status: 'open',
       priority: 'urgent',
-      channel: 'email',
-      category: 'general',
-      assignee_id: null,
-      sentiment_score: null,
       created_at,
-      first_response_at: null,
-      resolved_at: null,
-      reopened_from: null,
-    };
-    tickets.push(ticket);
+    });
     const before = await api.get(PERFORMANCE);
     expect(inUtc(before.body)).toEqual(expectedPerformance(tickets, WINDOW, 'UTC'));
     expect((await api.get(PERFORMANCE)).headers.get('x-cache')).toBe('HIT');
 
     // Resolved after 500 hours, inside the range: above every other resolution of the small fixture.
     const resolved_at = created_at + 500 * HOUR;
-    const resolved = await api.patch(`/api/v1/tickets/${opened.body.id}`, {
+    const resolved = await api.patch(`/api/v1/tickets/${id}`, {
       status: 'resolved',
       resolved_at: iso(resolved_at),
     });
@@ -333,7 +312,7 @@ describe('GET /analytics/performance caching', () => {
     expect(afterResolve.body.resolution_time_p99).not.toBe(before.body.resolution_time_p99);
 
     const first_response_at = created_at + 30 * MINUTE;
-    const answered = await api.patch(`/api/v1/tickets/${opened.body.id}`, {
+    const answered = await api.patch(`/api/v1/tickets/${id}`, {
       first_response_at: iso(first_response_at),
     });
     expect(answered.status, answered.text).toBe(200);
@@ -368,11 +347,7 @@ describe('GET /analytics/performance caching', () => {
 
   it('computes 20 identical concurrent cold requests once', async () => {
     const { api } = await seeded(6);
-    const before = await computations(server.url, 'performance');
-    const responses = await Promise.all(Array.from({ length: 20 }, () => api.get(PERFORMANCE)));
-    expect(await computations(server.url, 'performance')).toBe(before + 1);
-    expect(responses.every((r) => r.status === 200)).toBe(true);
-    expect(new Set(responses.map((r) => r.text)).size).toBe(1);
+    await expectComputedOnce(server.url, 'performance', () => api.get(PERFORMANCE));
   });
 });
 

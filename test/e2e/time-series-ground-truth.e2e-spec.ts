@@ -2,6 +2,7 @@ import { Api, qs, type HttpResult } from '../support/http.js';
 import { mulberry32 } from '../../src/demo/random.js';
 import { newOrganizationId, startApp, tokenFor, type TestApp } from '../support/app.js';
 import { buildTicket } from '../support/factories.js';
+import { matchesFilters, metricFact, type Filters, type Metric, type TicketFacts } from '../support/analytics-truth.js';
 
 /**
  * Ground truth for GET /analytics/time-series (API.md §1, §3, §4.1): every
@@ -14,11 +15,8 @@ import { buildTicket } from '../support/factories.js';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-type Metric = 'ticket_count' | 'response_time' | 'resolution_time' | 'sentiment_score';
 type Granularity = 'hourly' | 'daily' | 'weekly' | 'monthly' | 'quarterly' | 'yearly';
 type Zone = 'UTC' | 'Europe/Berlin' | 'America/New_York';
-type Dimension = 'status' | 'priority' | 'channel' | 'category' | 'assignee_id';
-type Filters = Partial<Record<Dimension, string[]>>;
 
 const METRICS: readonly Metric[] = ['ticket_count', 'response_time', 'resolution_time', 'sentiment_score'];
 const GRANULARITIES: readonly Granularity[] = ['hourly', 'daily', 'weekly', 'monthly', 'quarterly', 'yearly'];
@@ -30,17 +28,7 @@ const CHANNELS = ['email', 'chat', 'phone', 'slack', 'web'] as const;
 const CATEGORIES = ['general', 'billing', 'technical', 'account'] as const;
 const AGENTS = ['agent-1', 'agent-2', 'agent-3', 'agent-4', 'agent-5', 'agent-6'] as const;
 
-interface Ticket {
-  status: string;
-  priority: string;
-  channel: string;
-  category: string;
-  assignee_id: string | null;
-  sentiment_score: number | null;
-  created_at: number;
-  first_response_at: number | null;
-  resolved_at: number | null;
-}
+type Ticket = TicketFacts;
 
 interface Range {
   label: string;
@@ -334,29 +322,6 @@ function bucketStarts(start: number, end: number, granularity: Granularity, zone
 // ---------------------------------------------------------------------------
 // Independent expected series (API.md §3, §4.1)
 // ---------------------------------------------------------------------------
-
-/** Where a ticket counts for a metric and with what value, or null when it does not count. */
-function metricFact(t: Ticket, metric: Metric): { at: number; value: number } | null {
-  switch (metric) {
-    case 'ticket_count':
-      return { at: t.created_at, value: 1 };
-    case 'response_time':
-      return t.first_response_at === null
-        ? null
-        : { at: t.first_response_at, value: (t.first_response_at - t.created_at) / HOUR };
-    case 'resolution_time':
-      return t.resolved_at === null ? null : { at: t.resolved_at, value: (t.resolved_at - t.created_at) / HOUR };
-    case 'sentiment_score':
-      return t.sentiment_score === null ? null : { at: t.created_at, value: t.sentiment_score };
-  }
-}
-
-function matchesFilters(t: Ticket, filters: Filters): boolean {
-  return Object.entries(filters).every(([dimension, values]) => {
-    const value = t[dimension as Dimension] ?? 'unassigned';
-    return values.includes(value);
-  });
-}
 
 /** Index of the last bucket starting at or before `instant`. */
 function bucketIndex(starts: readonly number[], instant: number): number {

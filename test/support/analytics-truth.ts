@@ -54,6 +54,9 @@ export interface Ticket {
 }
 
 /** A half-open range of instants `[start, end)`. */
+/** What the metrics and filters read of a ticket. */
+export type TicketFacts = Omit<Ticket, 'external_id' | 'reopened_from'>;
+
 export interface Range {
   start: number;
   end: number;
@@ -260,14 +263,14 @@ export const inRange = (instant: number | null, { start, end }: Range) =>
   instant !== null && instant >= start && instant < end;
 
 /** The value a ticket is grouped and filtered under; no assignee is `unassigned`. */
-export const dimensionValue = (t: Ticket, d: Dimension): string => t[d] ?? 'unassigned';
+export const dimensionValue = (t: TicketFacts, d: Dimension): string => t[d] ?? 'unassigned';
 
-export function matchesFilters(t: Ticket, filters: Filters = {}): boolean {
+export function matchesFilters(t: TicketFacts, filters: Filters = {}): boolean {
   return Object.entries(filters).every(([d, values]) => values.includes(dimensionValue(t, d as Dimension)));
 }
 
 /** Where a ticket counts for a metric and with what value, or null when it does not count. */
-export function metricFact(t: Ticket, metric: Metric): { at: number; value: number } | null {
+export function metricFact(t: TicketFacts, metric: Metric): { at: number; value: number } | null {
   switch (metric) {
     case 'ticket_count':
       return { at: t.created_at, value: 1 };
