@@ -119,22 +119,7 @@ export async function createApp(
   app.enableCors({ origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false, credentials: false });
   setupOpenApi(app);
   app.useWebSocketAdapter(new RedisIoAdapter(app, config));
-  const shutdown = app.get(GracefulShutdown);
-  fastify.addHook('onRequest', (request, reply, done) => {
-    if (!shutdown.draining) return done();
-    // Sent elsewhere: the connection closes, so the client's next attempt reaches another instance.
-    const { body } = toErrorBody(
-      new DomainError('SERVICE_UNAVAILABLE', 'this instance is shutting down; retry the request'),
-      request.id,
-    );
-    void reply.code(503).header('connection', 'close').header('retry-after', '1').send(body);
-  });
-  fastify.addHook('onSend', (_request, reply, _payload, done) => {
-    // A request that was in flight when draining began closes its keep-alive
-    // connection once answered, so the server can finish closing.
-    if (shutdown.draining) void reply.header('connection', 'close');
-    done();
-  });
+  app.get(GracefulShutdown).attach(fastify);
   const metrics = app.get(MetricsService);
   fastify.addHook('onResponse', (request, reply, done) => {
     // The route pattern, not the URL: one series per endpoint, whatever ids it is called with.

@@ -1,6 +1,9 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
 import type { Server } from 'node:http';
+import { DomainError } from '../common/errors.js';
+import { toErrorBody } from '../common/http-exception.filter.js';
 import { AppConfig } from '../config/app-config.js';
 
 /**
@@ -26,6 +29,25 @@ export class GracefulShutdown implements OnModuleDestroy, OnApplicationShutdown 
   /** True from the first shutdown step on: new requests get 503 and are told to go elsewhere. */
   get draining(): boolean {
     return this.started !== undefined;
+  }
+
+  /** The draining behaviour of the HTTP server, installed once when the app is built. */
+  attach(fastify: FastifyInstance): void {
+    fastify.addHook('onRequest', (request, reply, done) => {
+      if (!this.draining) return done();
+      // Sent elsewhere: the connection closes, so the client's next attempt reaches another instance.
+      const { body } = toErrorBody(
+        new DomainError('SERVICE_UNAVAILABLE', 'this instance is shutting down; retry the request'),
+        request.id,
+      );
+      void reply.code(503).header('connection', 'close').header('retry-after', '1').send(body);
+    });
+    fastify.addHook('onSend', (_request, reply, _payload, done) => {
+      // A request that was in flight when draining began closes its keep-alive
+      // connection once answered, so the server can finish closing.
+      if (this.draining) void reply.header('connection', 'close');
+      done();
+    });
   }
 
   onModuleDestroy(): void {
