@@ -26,13 +26,14 @@ export function IsTimestamp(options?: ValidationOptions) {
 export const QueryList = () =>
   Transform(({ value }) => (value === undefined ? undefined : Array.isArray(value) ? value : [value]));
 
-/** A query parameter boolean: `true`/`false`/`1`/`0`, anything else stays as is and fails @IsBoolean. */
-export const QueryBoolean = () =>
-  Transform(({ value }) => {
-    if (value === 'true' || value === '1' || value === true) return true;
-    if (value === 'false' || value === '0' || value === false) return false;
-    return value;
-  });
+/** A query parameter boolean: `true`/`false`/`1`/`0`; anything else stays as is (and fails @IsBoolean). */
+export function queryBoolean(value: unknown): unknown {
+  if (value === 'true' || value === '1' || value === true) return true;
+  if (value === 'false' || value === '0' || value === false) return false;
+  return value;
+}
+
+export const QueryBoolean = () => Transform(({ value }) => queryBoolean(value));
 
 /** Flattens class-validator's tree into messages that name the parameter by its path, `tickets.3.status ...`. */
 export function validationMessages(errors: ValidationError[], parent = ''): string[] {

@@ -2,6 +2,7 @@ import { SetMetadata, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { asksNoCache } from '../common/no-cache.decorator.js';
+import { queryBoolean } from '../common/validation.js';
 
 const FORCED_KEY = 'pulse:forced-recompute';
 const EXPORT_KEY = 'pulse:export';
@@ -32,9 +33,9 @@ export function isExport(context: ExecutionContext): boolean {
   return reflector.getAllAndOverride<boolean>(EXPORT_KEY, [context.getHandler(), context.getClass()]) === true;
 }
 
+/** Read as validation will read it; a value validation refuses counts too (it costs a request either way). */
 function refusesCache(value: unknown): boolean {
-  if (value === undefined || value === true || value === 'true') return false;
-  return true;
+  return value !== undefined && queryBoolean(value) !== true;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

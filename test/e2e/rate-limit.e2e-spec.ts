@@ -97,7 +97,8 @@ describe('the forced-recompute and export limits', () => {
       expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     }
 
-    // Cached reads are not forced recomputes: they go on.
+    // Cached reads are not forced recomputes, however use_cache=true is spelled: they go on.
+    for (const use_cache of ['true', '1']) expect((await admin.get(series({ use_cache }))).status).toBe(200);
     const cached = await admin.get(series());
     expect(cached.status).toBe(200);
     expect(cached.headers.get('x-cache')).toBe('HIT');
