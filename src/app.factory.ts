@@ -13,7 +13,7 @@ import { DomainError } from './common/errors.js';
 import { toErrorBody } from './common/http-exception.filter.js';
 import { GracefulShutdown } from './lifecycle/graceful-shutdown.js';
 import { REQUEST_ID, type RequestWithId } from './observability/logging.js';
-import { MetricsService } from './observability/metrics.service.js';
+import { Telemetry } from './observability/telemetry.service.js';
 import type { AppConfig } from './config/app-config.js';
 import { setupOpenApi } from './openapi.js';
 import { RedisIoAdapter } from './realtime/redis-io.adapter.js';
@@ -120,11 +120,11 @@ export async function createApp(
   setupOpenApi(app);
   app.useWebSocketAdapter(new RedisIoAdapter(app, config));
   app.get(GracefulShutdown).attach(fastify);
-  const metrics = app.get(MetricsService);
+  const telemetry = app.get(Telemetry);
   fastify.addHook('onResponse', (request, reply, done) => {
     // The route pattern, not the URL: one series per endpoint, whatever ids it is called with.
     const route = request.routeOptions.url ?? 'unmatched';
-    metrics.httpSeconds.observe(
+    telemetry.httpSeconds.observe(
       { method: request.method, route, status_code: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );

@@ -14,7 +14,7 @@ import {
   type SeriesQuery,
 } from '../metrics/query-compiler.js';
 import type { CompiledQuery } from '../metrics/sql-params.js';
-import { MetricsService } from '../observability/metrics.service.js';
+import { Telemetry } from '../observability/telemetry.service.js';
 
 /** Count and value sum of the tickets under one value of a grouping. */
 export interface GroupFacts {
@@ -32,7 +32,7 @@ export interface Report {
 export class AnalyticsRepository {
   constructor(
     @InjectDataSource(ANALYTICS_CONNECTION) private readonly db: DataSource,
-    private readonly metrics: MetricsService,
+    private readonly telemetry: Telemetry,
   ) {}
 
   async series(query: SeriesQuery): Promise<BucketRow[]> {
@@ -67,7 +67,7 @@ export class AnalyticsRepository {
   }
 
   async run<T>({ text, values }: CompiledQuery): Promise<T[]> {
-    const stop = this.metrics.queryLatency.startTimer();
+    const stop = this.telemetry.queryLatency.startTimer();
     try {
       const rows: T[] = await this.db.query(text, values);
       stop({ outcome: 'ok' });

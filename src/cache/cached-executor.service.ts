@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import type { MetricType } from '../metrics/metric-registry.js';
-import { MetricsService } from '../observability/metrics.service.js';
+import { Telemetry } from '../observability/telemetry.service.js';
 import { CacheKeys, digestOf, etagOf } from './cache-keys.js';
 import { scopesOf, type CacheSection } from './cache-scopes.js';
 import { CacheStore } from './cache-store.js';
@@ -46,7 +46,7 @@ export class CachedExecutor {
   constructor(
     private readonly store: CacheStore,
     private readonly keys: CacheKeys,
-    private readonly metrics: MetricsService,
+    private readonly telemetry: Telemetry,
     config: AppConfig,
   ) {
     this.ttlMs = config.cacheTtlSeconds * 1000;
@@ -153,8 +153,8 @@ export class CachedExecutor {
   }
 
   private async compute(request: CachedQuery): Promise<{ body: string; etag: string }> {
-    const stop = this.metrics.computeSeconds.startTimer({ section: request.section });
-    this.metrics.computations.inc({ section: request.section });
+    const stop = this.telemetry.computeSeconds.startTimer({ section: request.section });
+    this.telemetry.computations.inc({ section: request.section });
     try {
       const body = JSON.stringify(await request.compute());
       return { body, etag: etagOf(body) };
@@ -169,7 +169,7 @@ export class CachedExecutor {
     organizationId?: number,
     counter?: 'hits' | 'misses',
   ): CachedResult {
-    this.metrics.cacheResults.inc({ section, result: cache });
+    this.telemetry.cacheResults.inc({ section, result: cache });
     if (organizationId !== undefined && counter) {
       this.store.countResult(organizationId, counter).catch((error: Error) => this.logger.debug(error.message));
     }

@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
-import { MetricsController } from './metrics.controller.js';
-import { MetricsService } from './metrics.service.js';
+import { TelemetryController } from './telemetry.controller.js';
+import { Telemetry } from './telemetry.service.js';
 
 @Global()
-@Module({ controllers: [MetricsController], providers: [MetricsService], exports: [MetricsService] })
+@Module({ controllers: [TelemetryController], providers: [Telemetry], exports: [Telemetry] })
 export class ObservabilityModule {}

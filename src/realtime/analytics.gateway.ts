@@ -10,7 +10,7 @@ import {
 import { TokenService } from '../auth/token.service.js';
 import { Clock } from '../common/clock.js';
 import { formatTimestamp } from '../common/time.js';
-import { MetricsService } from '../observability/metrics.service.js';
+import { Telemetry } from '../observability/telemetry.service.js';
 import type { CommittedWrite, SubscribeReply } from './realtime.contract.js';
 import { MetricUpdatesService } from './metric-updates.service.js';
 import { RealtimeService, type AnalyticsNamespace, type AnalyticsSocket } from './realtime.service.js';
@@ -28,7 +28,7 @@ export class AnalyticsGateway implements OnGatewayInit, OnGatewayConnection, OnG
     private readonly realtime: RealtimeService,
     private readonly updates: MetricUpdatesService,
     private readonly clock: Clock,
-    private readonly metrics: MetricsService,
+    private readonly telemetry: Telemetry,
   ) {}
 
   afterInit(namespace: AnalyticsNamespace): void {
@@ -49,7 +49,7 @@ export class AnalyticsGateway implements OnGatewayInit, OnGatewayConnection, OnG
   }
 
   handleConnection(socket: AnalyticsSocket): void {
-    this.metrics.sockets.inc();
+    this.telemetry.sockets.inc();
     socket.emit('connected', {
       organization_id: socket.data.organizationId,
       timestamp: formatTimestamp(this.clock.now()),
@@ -58,7 +58,7 @@ export class AnalyticsGateway implements OnGatewayInit, OnGatewayConnection, OnG
   }
 
   handleDisconnect(socket: AnalyticsSocket): void {
-    this.metrics.sockets.dec();
+    this.telemetry.sockets.dec();
     this.realtime.unsubscribe(socket);
   }
 

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { DomainError, invalid, notFound } from '../common/errors.js';
 import { normalizeFilters } from '../metrics/filters.js';
-import { MetricsService } from '../observability/metrics.service.js';
+import { Telemetry } from '../observability/telemetry.service.js';
 import type { BulkTicketsDto } from './dto/bulk-tickets.dto.js';
 import type { CreateTicketDto } from './dto/create-ticket.dto.js';
 import type { ListTicketsQueryDto } from './dto/list-tickets.query.dto.js';
@@ -24,7 +24,7 @@ export class TicketsService {
   constructor(
     private readonly tickets: TicketsRepository,
     private readonly events: EventEmitter2,
-    private readonly metrics: MetricsService,
+    private readonly telemetry: Telemetry,
   ) {}
 
   async create(organizationId: number, input: CreateTicketDto): Promise<TicketResource> {
@@ -151,7 +151,7 @@ export class TicketsService {
 
   /** After commit: listeners (cache invalidation among them) finish before the write answers. */
   private async committed(organizationId: number, changes: TicketChange[], now: Date): Promise<void> {
-    for (const change of changes) for (const name of change.events) this.metrics.eventsEmitted.inc({ event: name });
+    for (const change of changes) for (const name of change.events) this.telemetry.eventsEmitted.inc({ event: name });
     await this.events.emitAsync(TICKETS_COMMITTED, new TicketsCommittedEvent(organizationId, changes, now));
   }
 

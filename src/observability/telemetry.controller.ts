@@ -2,13 +2,13 @@ import { Controller, Get, Header } from '@nestjs/common';
 import { SkipThrottle } from '@nestjs/throttler';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/auth.decorators.js';
-import { MetricsService } from './metrics.service.js';
+import { Telemetry } from './telemetry.service.js';
 
 @ApiTags('operations')
 @SkipThrottle()
 @Controller('metrics')
-export class MetricsController {
-  constructor(private readonly metrics: MetricsService) {}
+export class TelemetryController {
+  constructor(private readonly telemetry: Telemetry) {}
 
   @Public()
   @Get()
@@ -22,6 +22,6 @@ export class MetricsController {
   @ApiProduces('text/plain')
   @ApiOkResponse({ schema: { type: 'string' }, description: 'Prometheus text exposition format 0.0.4.' })
   scrape(): Promise<string> {
-    return this.metrics.registry.metrics();
+    return this.telemetry.registry.metrics();
   }
 }

@@ -2,12 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
- * Prometheus metrics of one app instance. A registry of its own (not
+ * Prometheus telemetry of one app instance (not the metric registry of metrics/). A registry of its own (not
  * prom-client's global one) so several instances in one process, as in the
  * tests, count separately.
  */
 @Injectable()
-export class MetricsService {
+export class Telemetry {
   readonly registry = new Registry();
 
   readonly computations = new Counter({
