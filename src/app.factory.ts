@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
+import { CachedReads } from './cache/cached-reads.js';
 import { DomainError } from './common/errors.js';
 import { toErrorBody } from './common/http-exception.filter.js';
 import { GracefulShutdown } from './lifecycle/graceful-shutdown.js';
@@ -120,6 +121,8 @@ export async function createApp(
   setupOpenApi(app);
   app.useWebSocketAdapter(new RedisIoAdapter(app, config));
   app.get(GracefulShutdown).attach(fastify);
+  // Cached reads that hit are answered here, before the framework's pipeline (cache/cached-reads.ts).
+  fastify.addHook('preHandler', app.get(CachedReads).hook);
   const telemetry = app.get(Telemetry);
   fastify.addHook('onResponse', (request, reply, done) => {
     // The route pattern, not the URL: one series per endpoint, whatever ids it is called with.
