@@ -244,6 +244,38 @@ describe('validation and auth (API.md §1–§2)', () => {
     });
   });
 
+  describe('a body on the endpoints that take none', () => {
+    const cachedSeries = `${SERIES}${qs(RANGE)}`;
+
+    it.each([
+      ['an unknown property', { foo: 1 }, 'property foo should not exist'],
+      ['organization_id', { organization_id: 1, pattern: 'all' }, 'property organization_id should not exist'],
+      ['a JSON array', [1], 'takes no body'],
+      ['a JSON scalar', 5, 'takes no body'],
+    ])('DELETE /analytics/cache with %s is refused and invalidates nothing', async (_, body, message) => {
+      const api = apiFor('admin');
+      expect((await api.get(cachedSeries)).status).toBe(200);
+      expect((await api.get(cachedSeries)).headers.get('x-cache')).toBe('HIT');
+      expectError(await api.request('DELETE', '/api/v1/analytics/cache', body), 400, message);
+      expect((await api.get(cachedSeries)).headers.get('x-cache')).toBe('HIT');
+    });
+
+    it.each([
+      ['an unknown property', { foo: 1 }, 'property foo should not exist'],
+      ['a JSON array', [], 'takes no body'],
+    ])('POST /analytics/refresh-cache with %s is refused', async (_, body, message) => {
+      expectError(await apiFor('admin').post('/api/v1/analytics/refresh-cache', body), 400, message);
+    });
+
+    it('accepts no body or an empty object (control)', async () => {
+      const api = apiFor('admin');
+      expect((await api.delete('/api/v1/analytics/cache')).status).toBe(200);
+      expect((await api.request('DELETE', '/api/v1/analytics/cache', {})).status).toBe(200);
+      expect((await api.post('/api/v1/analytics/refresh-cache')).status).toBe(202);
+      expect((await api.post('/api/v1/analytics/refresh-cache', {})).status).toBe(202);
+    });
+  });
+
   describe('ticket create body', () => {
     let api: Api;
     let org: number;

@@ -1,5 +1,6 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import type { Observable } from 'rxjs';
 import { invalid } from './errors.js';
 
 /** Deeper than any request of the API (a bulk body is three levels); class-transformer recurses per level. */
@@ -10,22 +11,24 @@ export const MAX_DEPTH = 32;
  * or key holding a NUL character (PostgreSQL text cannot store it, and the
  * query would fail) and a JSON body nested deeper than MAX_DEPTH (building
  * the DTO of a body nested thousands deep overflows the stack). The walk is
- * iterative, so the check cannot overflow itself.
+ * iterative, so the check cannot overflow itself. An interceptor, so that
+ * it runs after authentication (see DeclaredInputInterceptor).
  */
 @Injectable()
-export class SafeInputGuard implements CanActivate {
-  canActivate(context: ExecutionContext): boolean {
-    if (context.getType() !== 'http') return true;
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
-    for (const [part, value] of [
-      ['path', request.params],
-      ['query', request.query],
-      ['body', request.body],
-    ] as const) {
-      const problem = inspect(value);
-      if (problem) throw invalid(`${problem.path ? problem.path : part} ${problem.message}`);
+export class SafeInputInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() === 'http') {
+      const request = context.switchToHttp().getRequest<FastifyRequest>();
+      for (const [part, value] of [
+        ['path', request.params],
+        ['query', request.query],
+        ['body', request.body],
+      ] as const) {
+        const problem = inspect(value);
+        if (problem) throw invalid(`${problem.path ? problem.path : part} ${problem.message}`);
+      }
     }
-    return true;
+    return next.handle();
   }
 }
 
