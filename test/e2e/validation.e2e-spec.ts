@@ -149,6 +149,22 @@ describe('validation and auth (API.md §1–§2)', () => {
       expectError(await api.get(`${SERIES}${qs({ ...RANGE, [name]: value })}`), 400, name);
     });
 
+    it.each([
+      ['start_date', '2025-01-01T00:00:00+25:00'],
+      ['start_date', '2025-01-01T00:00:00+99:99'],
+      ['end_date', '2025-01-03T00:00:00+24:00'],
+      ['end_date', '2025-01-02T00:00:00-05:60'],
+    ])('rejects an impossible offset in %s=%j', async (name, value) => {
+      expectError(await api.get(`${SERIES}${qs({ ...RANGE, [name]: value })}`), 400, name);
+    });
+
+    it('accepts the widest offsets, ±18:00 (control)', async () => {
+      const range = { start_date: '2025-01-01T00:00:00+18:00', end_date: '2025-01-02T00:00:00-18:00' };
+      const res = await api.get(`${SERIES}${qs(range)}`);
+      expect(res.status, res.text).toBe(200);
+      expect(res.body).toMatchObject({ start_date: '2024-12-31T06:00:00Z', end_date: '2025-01-02T18:00:00Z' });
+    });
+
     it.each(['Mars/Phobos', '+02:00', 'UTC+2', 'Europe/Nowhere'])('rejects timezone=%j', async (timezone) => {
       expectError(await api.get(`${SERIES}${qs({ ...RANGE, timezone })}`), 400, 'timezone');
     });
@@ -305,6 +321,8 @@ describe('validation and auth (API.md §1–§2)', () => {
       ['created_at', { created_at: 'yesterday' }],
       ['created_at', { created_at: null }],
       ['first_response_at', { first_response_at: 'soon' }],
+      ['created_at', { created_at: '2025-01-01T00:00:00+24:00' }],
+      ['first_response_at', { created_at: '2025-01-01T00:00:00Z', first_response_at: '2025-01-02T00:00:00+05:60' }],
     ])('rejects an invalid %s: %j', async (field, overrides) => {
       expectError(await api.post('/api/v1/tickets', buildTicket(overrides)), 400, field);
     });
