@@ -9,8 +9,12 @@ export const MAX_DEPTH = 32;
 /**
  * Refuses, before any DTO is built, the input no handler can take: a string
  * or key holding a NUL character (PostgreSQL text cannot store it, and the
- * query would fail) and a JSON body nested deeper than MAX_DEPTH (building
- * the DTO of a body nested thousands deep overflows the stack). The walk is
+ * query would fail), a JSON body nested deeper than MAX_DEPTH (building
+ * the DTO of a body nested thousands deep overflows the stack), and a key
+ * that names a property of every object (`constructor`, `__proto__`,
+ * `toString`...): no parameter of the API has such a name, and
+ * class-transformer drops these keys silently instead of letting validation
+ * refuse them as unknown. The walk is
  * iterative, so the check cannot overflow itself. An interceptor, so that
  * it runs after authentication (see DeclaredInputInterceptor).
  */
@@ -46,6 +50,7 @@ function inspect(root: unknown): { path: string; message: string } | null {
       const childPath = path ? `${path}.${key}` : key;
       if (key.includes('\0'))
         return { path: childPath.replaceAll('\0', '\\0'), message: 'must not contain NUL characters' };
+      if (Object.hasOwn(Object.prototype, key)) return { path: `property ${childPath}`, message: 'should not exist' };
       stack.push({ value: child, path: childPath, depth: depth + 1 });
     }
   }

@@ -292,6 +292,56 @@ describe('validation and auth (API.md §1–§2)', () => {
     });
   });
 
+  describe('names of properties every object has (constructor, __proto__, toString...)', () => {
+    const NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'];
+
+    it.each(NAMES)('GET /wallboard/%s is a 404', async (name) => {
+      expectError(await anonymous.get(`/wallboard/${name}`), 404);
+    });
+
+    it.each(NAMES)('refuses %s as a query parameter, with a query DTO and without', async (name) => {
+      const api = apiFor('admin');
+      expectError(await api.get(`${SERIES}${qs({ ...RANGE, [name]: 'x' })}`), 400, name);
+      expectError(await api.get(`/api/v1/tickets${qs({ [name]: 'x' })}`), 400, name);
+      expectError(await api.get(`/api/v1/analytics/cache/stats${qs({ [name]: 'x' })}`), 400, name);
+    });
+
+    it.each(NAMES.filter((name) => name !== '__proto__'))('refuses %s as a body property', async (name) => {
+      const api = apiFor('admin');
+      const body = { metric_types: ['ticket_count'], ...RANGE };
+      const path = '/api/v1/analytics/aggregations';
+      expectError(await api.post(path, { ...body, [name]: 1 }), 400, name);
+      expectError(await api.post(path, { ...body, filters: { [name]: ['x'] } }), 400, `filters.${name}`);
+      expectError(await api.post('/api/v1/tickets', buildTicket({ [name]: 'x' })), 400, name);
+    });
+
+    it('counts a category or assignee named __proto__ or constructor like any other', async () => {
+      const api = apiFor('agent');
+      const names = ['__proto__', 'constructor', 'tostring'];
+      for (const name of names) {
+        const res = await api.post(
+          '/api/v1/tickets',
+          buildTicket({ category: name, assignee_id: name, created_at: '2025-01-01T12:00:00Z' }),
+        );
+        expect(res.status, res.text).toBe(201);
+      }
+      const expected = Object.fromEntries(names.map((name) => [name, 1]));
+      for (const field of ['category', 'assignee_id']) {
+        const res = await api.get(`/api/v1/analytics/distribution/${field}${qs(RANGE)}`);
+        expect(res.status, res.text).toBe(200);
+        expect(res.body).toMatchObject({ distribution: expected, total: 3 });
+      }
+      const dashboard = await api.get(`/api/v1/analytics/dashboard${qs(RANGE)}`);
+      expect(dashboard.body.category_breakdown).toEqual(expected);
+      const aggregations = await api.post('/api/v1/analytics/aggregations', {
+        metric_types: ['ticket_count'],
+        ...RANGE,
+        group_by: ['category'],
+      });
+      expect(aggregations.body.results[0].breakdown.category).toEqual(expected);
+    });
+  });
+
   describe('ticket create body', () => {
     let api: Api;
     let org: number;
