@@ -13,7 +13,7 @@ import { CachedReads } from './cache/cached-reads.js';
 import { DomainError } from './common/errors.js';
 import { toErrorBody } from './common/http-exception.filter.js';
 import { GracefulShutdown } from './lifecycle/graceful-shutdown.js';
-import { REQUEST_ID, type RequestWithId } from './observability/logging.js';
+import { CLIENT_ADDRESS, REQUEST_ID, type RequestWithId } from './observability/logging.js';
 import { Telemetry } from './observability/telemetry.service.js';
 import type { AppConfig } from './config/app-config.js';
 import { setupOpenApi } from './openapi.js';
@@ -47,6 +47,18 @@ function refuseMalformedRequest(error: NodeJS.ErrnoException, socket: Duplex): v
   socket.destroy();
 }
 
+/**
+ * TRUST_PROXY as Fastify takes it. Fastify refuses a bare hop count (it
+ * trusts nothing then); the count becomes Express's rule instead: the
+ * nearest `hops` addresses of the chain are proxies.
+ */
+function trustProxyOption(
+  trust: AppConfig['trustProxy'],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return typeof trust === 'boolean' ? trust : [...trust];
+}
+
 /** Builds the application exactly as `main.ts` runs it; tests use it too. */
 export async function createApp(
   config: AppConfig,
@@ -67,7 +79,8 @@ export async function createApp(
       void reply.code(body.statusCode).header('x-request-id', request.id).send(body);
     },
     clientErrorHandler: refuseMalformedRequest,
-    trustProxy: true,
+    // Off unless configured: otherwise any client could pick its address (and its rate-limit key) with X-Forwarded-For.
+    trustProxy: trustProxyOption(config.trustProxy),
     // A client's X-Request-Id is kept when it is a plain token, so it cannot forge log lines.
     genReqId: (req: IncomingMessage) => {
       const given = req.headers['x-request-id'];
@@ -79,6 +92,7 @@ export async function createApp(
   const fastify = adapter.getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    (request.raw as RequestWithId)[CLIENT_ADDRESS] = request.ip;
     done();
   });
   // Fastify's JSON parser (with its prototype-poisoning guards), except that an
