@@ -1,7 +1,6 @@
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import helmet from '@fastify/helmet';
 import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
@@ -16,6 +15,7 @@ import { GracefulShutdown } from './lifecycle/graceful-shutdown.js';
 import { CLIENT_ADDRESS, REQUEST_ID, type RequestWithId } from './observability/logging.js';
 import { Telemetry } from './observability/telemetry.service.js';
 import type { AppConfig } from './config/app-config.js';
+import { securityHeaders } from './common/security-headers.js';
 import { setupOpenApi } from './openapi.js';
 import { RedisIoAdapter } from './realtime/redis-io.adapter.js';
 
@@ -118,18 +118,11 @@ export async function createApp(
       { path: 'wallboard/:asset', method: RequestMethod.GET },
     ],
   });
-  // Security headers on every response; the CSP allows only the service's own
-  // scripts and styles (the wallboard and Swagger UI are both served by it).
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-      },
-    },
+  // Security headers on every response (common/security-headers.ts).
+  const security = securityHeaders();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.headers(request.protocol === 'https' ? security.secure : security.plain);
+    done();
   });
   app.enableCors({ origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false, credentials: false });
   setupOpenApi(app);
