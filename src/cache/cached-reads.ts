@@ -7,6 +7,7 @@ import { AppConfig } from '../config/app-config.js';
 import { Telemetry } from '../observability/telemetry.service.js';
 import { RateLimiter, type RateLimitDecision } from '../rate-limit/rate-limiter.js';
 import { RedisHealth } from '../redis/redis-health.js';
+import { defineScript } from '../redis/redis-script.js';
 import { CacheInvalidator } from './cache-invalidator.service.js';
 import { CacheKeys } from './cache-keys.js';
 import type { CacheSection, Scope } from './cache-scopes.js';
@@ -76,6 +77,7 @@ export class CachedReads {
   private readonly remembered = new Map<string, Remembered>();
   private readonly windowMs: number;
   private readonly limit: number;
+  private readonly read?: (keys: readonly string[], args: readonly (string | number)[]) => Promise<unknown>;
 
   constructor(
     private readonly tokens: TokenService,
@@ -89,6 +91,7 @@ export class CachedReads {
   ) {
     this.windowMs = config.rateLimitWindowSeconds * 1000;
     this.limit = config.rateLimitRequests;
+    if (redis) this.read = defineScript(redis.client, 'pulseCachedRead', READ_SCRIPT);
   }
 
   /** Called for every GET answered from the cache or computed into it. */
@@ -102,7 +105,8 @@ export class CachedReads {
 
   /** Fastify preHandler: answers a remembered read that hits, or lets the request go on. */
   readonly hook = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
-    if (request.method !== 'GET' || !this.redis || this.redis.state !== 'up' || !this.invalidator.inSync()) return;
+    const redis = this.redis;
+    if (request.method !== 'GET' || !redis || redis.state !== 'up' || !this.invalidator.inSync()) return;
     if (asksNoCache(request.headers['cache-control'])) return;
     const principal = this.tokens.fromHeader(request.headers.authorization);
     if (!principal) return;
@@ -115,17 +119,19 @@ export class CachedReads {
     const rateKey = `{o${principal.organizationId}}:sub:${encodeURIComponent(principal.subject)}:default`;
     let reply3: [number, number, string | null];
     try {
-      reply3 = (await this.redis.call((r) =>
-        r.eval(
-          READ_SCRIPT,
-          2 + address.scopes.length,
-          this.limiter.redisKey(rateKey),
-          this.keys.counters(address.organizationId),
-          ...address.scopes.map((scope) => this.keys.generation(address.organizationId, scope)),
-          this.windowMs,
-          this.limit,
-          this.keys.entry(address.organizationId, address.section, address.digest, ''),
-          this.redis!.incarnation,
+      reply3 = (await redis.call(() =>
+        this.read!(
+          [
+            this.limiter.redisKey(rateKey),
+            this.keys.counters(address.organizationId),
+            ...address.scopes.map((scope) => this.keys.generation(address.organizationId, scope)),
+          ],
+          [
+            this.windowMs,
+            this.limit,
+            this.keys.entry(address.organizationId, address.section, address.digest, ''),
+            redis.incarnation,
+          ],
         ),
       )) as [number, number, string | null];
     } catch {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { RedisHealth } from '../redis/redis-health.js';
+import { defineScript } from '../redis/redis-script.js';
 
 export interface RateLimitDecision {
   readonly allowed: boolean;
@@ -39,6 +40,7 @@ export class RateLimiter {
   private readonly prefix: string;
   private readonly timeoutMs: number;
   private lastSweep = 0;
+  private readonly script?: (keys: readonly string[], args: readonly (string | number)[]) => Promise<[number, number]>;
 
   constructor(
     config: AppConfig,
@@ -48,6 +50,7 @@ export class RateLimiter {
     // A slow reply is worth waiting for a little longer than a cache read: a
     // local count cannot see the other instances' calls.
     this.timeoutMs = Math.max(500, 2 * config.redisCommandTimeoutMs);
+    if (redis) this.script = defineScript(redis.client, 'pulseRateLimit', CONSUME_SCRIPT);
   }
 
   /**
@@ -60,7 +63,7 @@ export class RateLimiter {
     if (this.redis?.isAvailable()) {
       try {
         const [count, ttl] = await this.redis.call(
-          (r) => r.eval(CONSUME_SCRIPT, 1, this.redisKey(key), windowMs) as Promise<[number, number]>,
+          () => this.script!([this.redisKey(key)], [windowMs]),
           this.timeoutMs,
         );
         this.mirror(key, count, now + ttl);
