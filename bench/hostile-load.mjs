@@ -37,9 +37,13 @@ const freePort = () =>
   });
 
 const redisPort = await freePort();
-const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-  stdio: 'ignore',
-});
+const redis = spawn(
+  'redis-server',
+  ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+  {
+    stdio: 'ignore',
+  },
+);
 await sleep(300);
 const env = {
   REDIS_URL: `redis://127.0.0.1:${redisPort}`,
@@ -47,7 +51,10 @@ const env = {
   RATE_LIMIT_WINDOW_SECONDS: '3600',
   RATE_LIMIT_FORCED: '1000000',
 };
-const services = await Promise.all([startService(env, { cpus: SERVER_CPUS }), startService(env, { cpus: SERVER_CPUS })]);
+const services = await Promise.all([
+  startService(env, { cpus: SERVER_CPUS }),
+  startService(env, { cpus: SERVER_CPUS }),
+]);
 
 const tokenFor = (organizationId, sub = 'bench') =>
   signToken({ sub, org_id: organizationId, role: 'admin' }, config.jwtSecret, 3600);
@@ -56,11 +63,15 @@ const headersFor = (token) => ({ authorization: `Bearer ${token}`, 'content-type
 async function metric(url, name) {
   const text = await (await fetch(`${url}/metrics`)).text();
   let total = 0;
-  for (const line of text.split('\n')) if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) total += Number(line.split(' ').at(-1));
+  for (const line of text.split('\n'))
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) total += Number(line.split(' ').at(-1));
   return total;
 }
 const computations = async () =>
-  (await Promise.all(services.map((s) => metric(s.url, 'pulse_analytics_computations_total')))).reduce((a, b) => a + b, 0);
+  (await Promise.all(services.map((s) => metric(s.url, 'pulse_analytics_computations_total')))).reduce(
+    (a, b) => a + b,
+    0,
+  );
 
 // Load tickets for one organization (each caller below gets its own token subject, so the
 // per-caller limit of 50 applies only to the rate-limit part).
@@ -92,7 +103,9 @@ for (let burst = 0; burst < 10; burst += 1) {
   const started = performance.now();
   const statuses = await Promise.all(
     Array.from({ length: 500 }, (_, i) =>
-      fetch(`${services[i % 2].url}${path}`, { headers: headersFor(tokenFor(organizationId, `burst-${burst}-${i}`)) }).then(
+      fetch(`${services[i % 2].url}${path}`, {
+        headers: headersFor(tokenFor(organizationId, `burst-${burst}-${i}`)),
+      }).then(
         async (r) => {
           await r.arrayBuffer();
           return r.status;
@@ -114,12 +127,12 @@ for (let round = 0; round < 3; round += 1) {
   const token = tokenFor(organizationId, `limited-${round}`);
   const statuses = await Promise.all(
     Array.from({ length: 300 }, (_, i) =>
-      fetch(`${services[i % 2].url}/api/v1/analytics/time-series/ticket_count?period=7d`, { headers: headersFor(token) }).then(
-        async (r) => {
-          await r.arrayBuffer();
-          return r.status;
-        },
-      ),
+      fetch(`${services[i % 2].url}/api/v1/analytics/time-series/ticket_count?period=7d`, {
+        headers: headersFor(token),
+      }).then(async (r) => {
+        await r.arrayBuffer();
+        return r.status;
+      }),
     ),
   );
   limited.push(statuses.filter((s) => s === 200).length);
@@ -164,7 +177,8 @@ outage.requests = load.length;
 outage.computations = (await computations()) - beforeOutage;
 
 console.log(`bursts: 10 x 500 identical cold requests over two instances (${TICKETS} tickets, one-year daily series)`);
-for (const [i, b] of bursts.entries()) console.log(`  burst ${i + 1}: ${b.computations} computation(s), ${b.server_errors} x 5xx, ${b.ms} ms`);
+for (const [i, b] of bursts.entries())
+  console.log(`  burst ${i + 1}: ${b.computations} computation(s), ${b.server_errors} x 5xx, ${b.ms} ms`);
 console.log(`rate limit 50 over two instances, 300 concurrent: ${limited.join(', ')} allowed`);
 console.log(
   `Redis frozen 10 s, 100 dashboard requests/s: ${outage.requests} requests, ${outage.computations} computations, ` +
