@@ -94,8 +94,9 @@ for (let offset = 0; offset < TICKETS; offset += 10_000) {
 }
 
 // 1. Bursts of identical cold requests; every request its own caller, so no limit applies.
+const ONLY = process.env.BENCH_ONLY; // bursts, limit or outage: one part alone
 const bursts = [];
-for (let burst = 0; burst < 10; burst += 1) {
+for (let burst = 0; burst < (ONLY && ONLY !== 'bursts' ? 0 : 10); burst += 1) {
   // A range of its own per burst: cold.
   const from = new Date(start.getTime() + burst * 86_400_000).toISOString();
   const path = `/api/v1/analytics/time-series/ticket_count?start_date=${from}&end_date=${end.toISOString()}&granularity=daily`;
@@ -123,7 +124,7 @@ for (let burst = 0; burst < 10; burst += 1) {
 
 // 2. 300 concurrent requests of one caller at a limit of 50 over two instances.
 const limited = [];
-for (let round = 0; round < 3; round += 1) {
+for (let round = 0; round < (ONLY && ONLY !== 'limit' ? 0 : 3); round += 1) {
   const token = tokenFor(organizationId, `limited-${round}`);
   const statuses = await Promise.all(
     Array.from({ length: 300 }, (_, i) =>
@@ -141,7 +142,7 @@ for (let round = 0; round < 3; round += 1) {
 // 3. Redis frozen for 10 s under 100 identical dashboard requests/s (one caller per request).
 const dashboard = '/api/v1/analytics/dashboard?period=30d';
 await fetch(`${services[0].url}${dashboard}`, { headers: headersFor(tokenFor(organizationId, 'warm')) });
-const outage = { requests: 0, server_errors: 0, latencies: [], most_in_flight: 0 };
+const outage = { requests: 0, server_errors: 0, latencies: [], most_in_flight: 0, bySecond: [] };
 let sampling = true;
 const sampler = (async () => {
   while (sampling) {
@@ -154,8 +155,8 @@ const beforeOutage = await computations();
 redis.kill('SIGSTOP');
 const load = [];
 const loadStarted = performance.now();
-for (let i = 0; performance.now() - loadStarted < 10_000; i += 1) {
-  const due = loadStarted + i * 10;
+for (let i = 0; performance.now() - loadStarted < (ONLY && ONLY !== 'outage' ? 0 : 10_000); i += 1) {
+  const due = loadStarted + i * (1000 / Number(process.env.BENCH_OUTAGE_RATE ?? 100));
   if (due > performance.now()) await sleep(due - performance.now());
   const sent = performance.now();
   load.push(
@@ -163,6 +164,7 @@ for (let i = 0; performance.now() - loadStarted < 10_000; i += 1) {
       async (r) => {
         await r.arrayBuffer();
         outage.latencies.push(performance.now() - sent);
+        (outage.bySecond[Math.floor((sent - loadStarted) / 1000)] ??= []).push(performance.now() - sent);
         if (r.status >= 500) outage.server_errors += 1;
       },
       () => (outage.server_errors += 1),
@@ -184,6 +186,9 @@ console.log(
   `Redis frozen 10 s, 100 dashboard requests/s: ${outage.requests} requests, ${outage.computations} computations, ` +
     `most in flight at once ${outage.most_in_flight}, ${outage.server_errors} x 5xx, ` +
     `p50 ${quantile(outage.latencies, 0.5).toFixed(1)} ms, p99 ${quantile(outage.latencies, 0.99).toFixed(1)} ms`,
+);
+console.log(
+  `  p50 by second of the outage: ${outage.bySecond.map((values) => quantile(values, 0.5).toFixed(0)).join(', ')} ms`,
 );
 await Promise.all(services.map((s) => s.stop()));
 redis.kill('SIGKILL');
