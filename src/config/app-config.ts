@@ -27,6 +27,9 @@ export abstract class AppConfig {
   declare readonly databasePoolSize: number;
   declare readonly databaseConnectTimeoutMs: number;
   declare readonly analyticsStatementTimeoutMs: number;
+  /** Bounds of a ticket write's transaction: how long a statement may run, and wait for a lock. */
+  declare readonly writeStatementTimeoutMs: number;
+  declare readonly writeLockTimeoutMs: number;
   declare readonly migrationsRun: boolean;
   declare readonly redisUrl: string;
   declare readonly redisKeyPrefix: string;
@@ -90,6 +93,9 @@ export function parseConfig(env: Env): AppConfig {
     // Embedded: one session serves every connection in turn, so opening one may wait for a long read.
     databaseConnectTimeoutMs: read('DATABASE_CONNECT_TIMEOUT_MS', embedded ? 30_000 : 5000, integer(100, 600_000)),
     analyticsStatementTimeoutMs: read('ANALYTICS_STATEMENT_TIMEOUT_MS', 15_000, integer(100, 3_600_000)),
+    // Embedded: PGlite (WebAssembly, one session for every connection) is slower; give a large batch room.
+    writeStatementTimeoutMs: read('WRITE_STATEMENT_TIMEOUT_MS', embedded ? 30_000 : 5000, integer(100, 3_600_000)),
+    writeLockTimeoutMs: read('WRITE_LOCK_TIMEOUT_MS', 3000, integer(100, 3_600_000)),
     migrationsRun: read('MIGRATIONS_RUN', embedded, boolean),
     redisUrl: embedded ? '' : read('REDIS_URL', undefined, url(['redis:', 'rediss:'])),
     redisKeyPrefix: read(
