@@ -1,10 +1,9 @@
-import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Inject, Optional, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, HealthIndicatorService, type HealthCheckResult } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
-import type { Redis } from 'ioredis';
 import { Public } from '../auth/auth.decorators.js';
-import { CACHE_REDIS } from '../cache/redis-cache-store.js';
+import { RedisHealth } from '../redis/redis-health.js';
 import { DatabaseIndicator } from './database.indicator.js';
 import { HealthResponseDto } from './dto/health.response.dto.js';
 
@@ -23,7 +22,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly database: DatabaseIndicator,
     private readonly indicators: HealthIndicatorService,
-    @Inject(CACHE_REDIS) private readonly redis: Redis | null,
+    @Optional() @Inject(RedisHealth) private readonly redis: RedisHealth | null,
   ) {}
 
   @Public()
@@ -60,7 +59,8 @@ export class HealthController {
     return this.indicators
       .check('redis')
       .attempt(async () => {
-        await redis.ping();
+        await redis.client.ping();
+        return { state: redis.state };
       })
       .withTimeout(CHECK_TIMEOUT_MS);
   }
