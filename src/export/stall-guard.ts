@@ -1,7 +1,13 @@
+import { IntrinsicException, Logger } from '@nestjs/common';
 import { Transform, pipeline, type Readable } from 'node:stream';
 
-/** Ends a download whose client has stopped reading. */
-export class StalledDownloadError extends Error {
+const logger = new Logger('Export');
+
+/**
+ * Ends a download whose client has stopped reading: an intrinsic exception,
+ * so Nest does not log it as a failure of the service (it is logged here, once, as a warning).
+ */
+export class StalledDownloadError extends IntrinsicException {
   constructor(idleMs: number) {
     super(`the client read nothing of the download for ${idleMs} ms; it was ended`);
   }
@@ -27,10 +33,11 @@ export function endWhenStalled(source: Readable, idleMs: number): Readable {
     },
   });
   function check() {
-    if (guard.readableLength > 0) guard.destroy(new StalledDownloadError(idleMs));
-    else arm();
+    if (guard.readableLength === 0) return arm();
+    const error = new StalledDownloadError(idleMs);
+    logger.warn(error.message);
+    guard.destroy(error);
   }
-  guard.on('close', () => clearTimeout(timer));
   // pipeline destroys each stream when another fails; its own error reaches the reader through `guard`.
   pipeline(source, guard, () => clearTimeout(timer));
   arm();
