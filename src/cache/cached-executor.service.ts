@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
 import { AppConfig } from '../config/app-config.js';
 import type { MetricType } from '../metrics/metric-registry.js';
 import { Telemetry } from '../observability/telemetry.service.js';
@@ -7,16 +8,18 @@ import { CacheKeys, digestOf, etagOf } from './cache-keys.js';
 import { scopesOf, type CacheSection } from './cache-scopes.js';
 import { CacheStore } from './cache-store.js';
 import { CacheInvalidator } from './cache-invalidator.service.js';
+import type { ResultAddress } from './cached-reads.js';
 import { FreshFlights } from './fresh-flights.js';
 
 export type CacheOutcome = 'HIT' | 'MISS' | 'BYPASS' | 'ERROR';
 
-/** A serialized analytics result and how the cache produced it. */
+/** A serialized analytics result, how the cache produced it, and where it is stored (HIT, MISS). */
 export class CachedResult {
   constructor(
     readonly body: string,
     readonly etag: string,
     readonly cache: CacheOutcome,
+    readonly address?: ResultAddress,
   ) {}
 }
 
@@ -37,6 +40,8 @@ export interface CachedQuery {
 type Computed = { body: string; etag: string };
 
 const LOCK_POLL_MS = 20;
+/** A cache read that could not be answered (unlike `null`: answered, nothing stored). */
+const UNREACHABLE = Symbol('unreachable');
 
 /**
  * The one path every analytics result takes. The key holds the generations
@@ -64,6 +69,7 @@ export class CachedExecutor {
     private readonly invalidator: CacheInvalidator,
     private readonly forced: ForcedRecomputes,
     private readonly telemetry: Telemetry,
+    private readonly clock: Clock,
     config: AppConfig,
   ) {
     this.ttlMs = config.cacheTtlSeconds * 1000;
@@ -73,16 +79,16 @@ export class CachedExecutor {
 
   async run(request: CachedQuery): Promise<CachedResult> {
     const { organizationId, section } = request;
+    // Period ranges end at the next whole minute: the same request resolves alike until then.
+    const validUntil = Math.ceil(this.clock.now().getTime() / 60_000) * 60_000;
     if (request.fresh && !request.prepaid) await this.forced.charge(organizationId);
     const digest = digestOf(request.query);
     const local = `${organizationId}|${section}|${digest}`;
+    const scopes = scopesOf(section, request.metrics);
     let tag: string | null = null;
     if (this.invalidator.inSync()) {
-      try {
-        tag = await this.store.generations(organizationId, scopesOf(section, request.metrics));
-      } catch {
-        tag = null;
-      }
+      const read = await this.retryOnce(() => this.store.generations(organizationId, scopes));
+      tag = read === UNREACHABLE ? null : read;
     }
     // Without generations nothing may be read, stored or shared across a write.
     if (tag === null) return this.finish(section, { ...(await this.computeFresh(local, request)), cache: 'ERROR' });
@@ -95,20 +101,21 @@ export class CachedExecutor {
       return this.finish(section, { ...result, cache: 'BYPASS' }, organizationId, 'misses');
     }
 
-    let stored: string | null;
-    try {
-      stored = await this.store.get(key);
-    } catch {
+    const stored = await this.retryOnce(() => this.store.get(key));
+    if (stored === UNREACHABLE) {
       return this.finish(section, { ...(await this.computeFresh(local, request)), cache: 'ERROR' });
     }
-    if (stored !== null) return this.finish(section, { ...deserialize(stored), cache: 'HIT' }, organizationId, 'hits');
+    const address: ResultAddress = { organizationId, section, digest, scopes, validUntil };
+    if (stored !== null) {
+      return this.finish(section, { ...deserialize(stored), cache: 'HIT', address }, organizationId, 'hits');
+    }
 
     let flight = this.flights.get(key);
     if (!flight) {
       flight = this.computeOnce(request, key, member).finally(() => this.flights.delete(key));
       this.flights.set(key, flight);
     }
-    return this.finish(section, { ...(await flight), cache: 'MISS' }, organizationId, 'misses');
+    return this.finish(section, { ...(await flight), cache: 'MISS', address }, organizationId, 'misses');
   }
 
   /**
@@ -140,27 +147,24 @@ export class CachedExecutor {
    * take the lock over if the holder disappears without storing. If the cache
    * fails meanwhile, the request computes by itself.
    */
-  private async computeOnce(
-    request: CachedQuery,
-    key: string,
-    member: string,
-  ): Promise<Computed> {
+  private async computeOnce(request: CachedQuery, key: string, member: string): Promise<Computed> {
     const lockKey = this.keys.lock(key);
+    const deadline = Date.now() + this.lockTtlMs;
     let token: string | null = null;
     let waited = false;
-    try {
-      const deadline = Date.now() + this.lockTtlMs;
-      token = await this.store.tryLock(lockKey, this.lockTtlMs);
-      while (token === null && Date.now() < deadline) {
-        waited = true;
-        await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
-        const stored = await this.store.get(key);
-        if (stored !== null) return deserialize(stored);
-        token = await this.store.tryLock(lockKey, this.lockTtlMs);
-      }
-    } catch {
-      token = null;
+    // A lock call that fails is not retried (it may have taken the lock under a
+    // token nobody knows): this instance computes, its own flight still shared.
+    const tryLock = () => this.store.tryLock(lockKey, this.lockTtlMs).catch(() => UNREACHABLE);
+    let lock = await tryLock();
+    while (lock === null && Date.now() < deadline) {
+      waited = true;
+      await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+      const stored = await this.retryOnce(() => this.store.get(key));
+      if (stored === UNREACHABLE) break;
+      if (stored !== null) return deserialize(stored);
+      lock = await tryLock();
     }
+    if (typeof lock === 'string') token = lock;
     try {
       // The holder may have stored and released between the last poll and our lock.
       const stored = token && waited ? await this.store.get(key).catch(() => null) : null;
@@ -170,6 +174,24 @@ export class CachedExecutor {
       return result;
     } finally {
       if (token) await this.store.unlock(lockKey, token).catch(() => undefined);
+    }
+  }
+
+  /**
+   * A cache read, tried once more when the first attempt failed but Redis
+   * turns out to be slow rather than gone: under a burst, one late reply
+   * must not send every request to the database on its own.
+   */
+  private async retryOnce<T>(read: () => Promise<T>): Promise<T | typeof UNREACHABLE> {
+    try {
+      return await read();
+    } catch {
+      if (!(await this.invalidator.stillUsable())) return UNREACHABLE;
+    }
+    try {
+      return await read();
+    } catch {
+      return UNREACHABLE;
     }
   }
 
@@ -192,7 +214,7 @@ export class CachedExecutor {
 
   private finish(
     section: CacheSection,
-    { body, etag, cache }: { body: string; etag: string; cache: CacheOutcome },
+    { body, etag, cache, address }: Computed & { cache: CacheOutcome; address?: ResultAddress },
     organizationId?: number,
     counter?: 'hits' | 'misses',
   ): CachedResult {
@@ -200,7 +222,7 @@ export class CachedExecutor {
     if (organizationId !== undefined && counter) {
       this.store.countResult(organizationId, counter).catch((error: Error) => this.logger.debug(error.message));
     }
-    return new CachedResult(body, etag, cache);
+    return new CachedResult(body, etag, cache, address);
   }
 }
 
