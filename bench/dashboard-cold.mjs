@@ -42,16 +42,20 @@ async function dashboard() {
 }
 
 const times = [];
-for (let i = 0; i < SAMPLES; i++) times.push(await dashboard());
 const concurrent = [];
-const burstStarted = performance.now();
-await Promise.all(
-  Array.from({ length: CONCURRENCY }, async () => {
-    for (let i = 0; i < SAMPLES; i++) concurrent.push(await dashboard());
-  }),
-);
-const burstSeconds = (performance.now() - burstStarted) / 1000;
-service.stop();
+let burstSeconds;
+try {
+  for (let i = 0; i < SAMPLES; i++) times.push(await dashboard());
+  const burstStarted = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      for (let i = 0; i < SAMPLES; i++) concurrent.push(await dashboard());
+    }),
+  );
+  burstSeconds = (performance.now() - burstStarted) / 1000;
+} finally {
+  service.stop();
+}
 
 console.log(`organization ${organizationId}: 30-day dashboard, ${body.total_tickets} tickets in range, backlog ${body.current_backlog}`);
 console.log(`cold dashboard (use_cache=false) median ${quantile(times, 0.5).toFixed(1)} ms, p95 ${quantile(times, 0.95).toFixed(1)} ms (${SAMPLES} requests, one at a time)`);
