@@ -50,12 +50,17 @@ export class RateLimiter {
     this.timeoutMs = Math.max(500, 2 * config.redisCommandTimeoutMs);
   }
 
+  /**
+   * Counts one call against `key`, which names its Redis Cluster slot in
+   * braces (`{o<org>}…` for an organization's callers, so the count lives in
+   * the organization's slot with its cache keys).
+   */
   async consume(key: string, limit: number, windowMs: number): Promise<RateLimitDecision> {
     const now = Date.now();
     if (this.redis?.isAvailable()) {
       try {
         const [count, ttl] = await this.redis.call(
-          (r) => r.eval(CONSUME_SCRIPT, 1, `${this.prefix}:{${key}}`, windowMs) as Promise<[number, number]>,
+          (r) => r.eval(CONSUME_SCRIPT, 1, this.redisKey(key), windowMs) as Promise<[number, number]>,
           this.timeoutMs,
         );
         this.mirror(key, count, now + ttl);
@@ -65,6 +70,20 @@ export class RateLimiter {
       }
     }
     return this.countLocally(key, limit, windowMs, now);
+  }
+
+  redisKey(key: string): string {
+    return `${this.prefix}:${key}`;
+  }
+
+  /**
+   * A decision Redis made elsewhere (the cached-read script counts in the
+   * same call that reads the entry): mirrored so a later local count
+   * continues from it.
+   */
+  counted(key: string, count: number, limit: number, msLeft: number): RateLimitDecision {
+    this.mirror(key, count, Date.now() + msLeft);
+    return decision(count, limit, msLeft);
   }
 
   private countLocally(key: string, limit: number, windowMs: number, now: number): RateLimitDecision {
