@@ -94,8 +94,8 @@ const say = (line) => process.stderr.write(`${line}\n`);
 
 if (missing.length > 0 && full) {
   say(
-    `${TAG} the full run skips nothing and cannot start: ${missing.join('; ')}. Start them, or point ` +
-      `TEST_DATABASE_URL and TEST_REDIS_URL at them (npm test runs what needs neither).`,
+    `${TAG} the full run skips nothing and cannot start: ${missing.join('; ')}. Start what is missing, or point ` +
+      `TEST_DATABASE_URL and TEST_REDIS_URL at a running PostgreSQL and Redis (npm test runs what needs neither).`,
   );
   process.exit(1);
 }
