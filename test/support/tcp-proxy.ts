@@ -9,6 +9,7 @@ import { freePort } from './redis-server.js';
 export class TcpProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
+  private stalled = false;
 
   private constructor(
     readonly port: number,
@@ -27,7 +28,15 @@ export class TcpProxy {
   }
 
   async open(): Promise<void> {
+    this.stalled = false;
     const server = createServer((client) => {
+      if (this.stalled) {
+        // Accepted, never answered: what a client sees across a network partition.
+        this.sockets.add(client);
+        client.on('close', () => this.sockets.delete(client));
+        client.on('error', () => undefined);
+        return;
+      }
       const upstream = connect(this.target.port, this.target.host);
       for (const socket of [client, upstream]) {
         this.sockets.add(socket);
@@ -43,6 +52,19 @@ export class TcpProxy {
       server.listen(this.port, '127.0.0.1', () => resolve());
     });
     this.server = server;
+  }
+
+  /**
+   * Stops passing bytes either way on every open connection, and accepts new
+   * ones without answering, until `cut()`: the server is unreachable, but
+   * nothing tells the clients so.
+   */
+  stall(): void {
+    this.stalled = true;
+    for (const socket of this.sockets) {
+      socket.unpipe();
+      socket.pause();
+    }
   }
 
   /** Drops every open connection and refuses new ones until `open()`. */
