@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { PgliteWireServer } from './pglite-wire-server.js';
@@ -13,7 +14,7 @@ export interface EmbeddedPostgresOptions {
 }
 
 export interface EmbeddedPostgres {
-  /** `postgres://postgres@127.0.0.1:<port>/postgres`, for `pg` and TypeORM. */
+  /** `postgres://postgres:<password>@127.0.0.1:<port>/postgres`, for `pg` and TypeORM; the password is made per run. */
   readonly url: string;
   /** Closes the connections, then PGlite (which checkpoints), then releases the folder. */
   stop(): Promise<void>;
@@ -33,12 +34,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   let db: PGlite | null = null;
   try {
     db = await PGlite.create({ dataDir });
-    const server = new PgliteWireServer(db, options.maxConnections);
+    // Made per run and known only to this process (it is in the URL the app
+    // is given): no other local process can read or change the data.
+    const password = randomBytes(24).toString('base64url');
+    const server = new PgliteWireServer(db, { password, maxConnections: options.maxConnections });
     const port = await server.listen(options.port ?? 0, '127.0.0.1');
     const opened = db;
     let stopping: Promise<void> | null = null;
     return {
-      url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+      url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
       stop: () =>
         (stopping ??= (async () => {
           try {
