@@ -2,14 +2,21 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 
-export async function startService(env = {}) {
+/**
+ * `cpus` (e.g. '0') pins the service to those cores with taskset, so a load
+ * generator pinned elsewhere does not compete with it.
+ */
+export async function startService(env = {}, { cpus } = {}) {
   const port = await new Promise((resolve) => {
     const probe = createServer().listen(0, '127.0.0.1', () => {
       const { port: free } = probe.address();
       probe.close(() => resolve(free));
     });
   });
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
+  const [command, args] = cpus
+    ? ['taskset', ['-c', cpus, process.execPath, 'dist/src/main.js']]
+    : [process.execPath, ['dist/src/main.js']];
+  const child = spawn(command, args, {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: 'ignore',
   });
@@ -18,7 +25,15 @@ export async function startService(env = {}) {
     ready = await fetch(`${url}/health`).then((r) => r.ok, () => false);
     if (!ready) await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  return { url, pid: child.pid, stop: () => child.kill('SIGTERM') };
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return {
+    url,
+    pid: child.pid,
+    stop: () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
 }
 
 export function quantile(values, q) {

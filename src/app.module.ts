@@ -20,6 +20,7 @@ import { loggingParams } from './observability/logging.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
+import { RedisModule } from './redis/redis.module.js';
 import { TicketsModule } from './tickets/tickets.module.js';
 
 @Module({})
@@ -35,9 +36,10 @@ export class AppModule {
         LifecycleModule,
         ObservabilityModule,
         DatabaseModule,
-        AuthModule,
-        // After AuthModule: its guard runs first, so limits know the caller.
+        RedisModule,
+        // Before AuthModule: its guard runs first, so requests without a valid token are limited too.
         RateLimitModule,
+        AuthModule,
         CacheModule,
         TicketsModule,
         AnalyticsModule,

@@ -2,9 +2,12 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import type { MetricType } from '../metrics/metric-registry.js';
 import { Telemetry } from '../observability/telemetry.service.js';
+import { ForcedRecomputes } from '../rate-limit/forced-recomputes.js';
 import { CacheKeys, digestOf, etagOf } from './cache-keys.js';
 import { scopesOf, type CacheSection } from './cache-scopes.js';
 import { CacheStore } from './cache-store.js';
+import { CacheInvalidator } from './cache-invalidator.service.js';
+import { FreshFlights } from './fresh-flights.js';
 
 export type CacheOutcome = 'HIT' | 'MISS' | 'BYPASS' | 'ERROR';
 
@@ -26,8 +29,12 @@ export interface CachedQuery {
   readonly query: unknown;
   /** Skip the stored copy, compute, and store the fresh result. */
   readonly fresh: boolean;
+  /** A fresh computation already paid for (refresh-cache charges the forced budget once for all it warms). */
+  readonly prepaid?: boolean;
   readonly compute: () => Promise<unknown>;
 }
+
+type Computed = { body: string; etag: string };
 
 const LOCK_POLL_MS = 20;
 
@@ -35,17 +42,27 @@ const LOCK_POLL_MS = 20;
  * The one path every analytics result takes. The key holds the generations
  * read *before* computing, so a result computed across a write is stored
  * under generations no reader asks for any more: it can never be served.
+ *
+ * Identical computations are shared in the process whatever Redis does: a
+ * miss joins the computation of its key (the key's generations prove it
+ * began after any write the request could have seen); a forced or uncached
+ * one (Redis away) joins only a computation that begins after the request
+ * arrived (FreshFlights), so it still reflects every write that returned
+ * before it.
  */
 @Injectable()
 export class CachedExecutor {
   private readonly logger = new Logger('CachedExecutor');
-  private readonly flights = new Map<string, Promise<{ body: string; etag: string }>>();
+  private readonly flights = new Map<string, Promise<Computed>>();
+  private readonly freshFlights = new FreshFlights<Computed>();
   private readonly ttlMs: number;
   private readonly lockTtlMs: number;
 
   constructor(
     private readonly store: CacheStore,
     private readonly keys: CacheKeys,
+    private readonly invalidator: CacheInvalidator,
+    private readonly forced: ForcedRecomputes,
     private readonly telemetry: Telemetry,
     config: AppConfig,
   ) {
@@ -56,20 +73,24 @@ export class CachedExecutor {
 
   async run(request: CachedQuery): Promise<CachedResult> {
     const { organizationId, section } = request;
+    if (request.fresh && !request.prepaid) await this.forced.charge(organizationId);
     const digest = digestOf(request.query);
-    let tag: string;
-    try {
-      tag = await this.store.generations(organizationId, scopesOf(section, request.metrics));
-    } catch {
-      // Without generations nothing may be read, stored or shared: a flight
-      // that began before a write could answer a request made after it.
-      return this.finish(section, { ...(await this.compute(request)), cache: 'ERROR' });
+    const local = `${organizationId}|${section}|${digest}`;
+    let tag: string | null = null;
+    if (this.invalidator.inSync()) {
+      try {
+        tag = await this.store.generations(organizationId, scopesOf(section, request.metrics));
+      } catch {
+        tag = null;
+      }
     }
+    // Without generations nothing may be read, stored or shared across a write.
+    if (tag === null) return this.finish(section, { ...(await this.computeFresh(local, request)), cache: 'ERROR' });
     const key = this.keys.entry(organizationId, section, digest, tag);
     const member = `${section}|${request.metrics.join(',')}|${digest}|${tag}`;
 
     if (request.fresh) {
-      const result = await this.compute(request);
+      const result = await this.computeFresh(local, request);
       await this.store.set(organizationId, key, serialize(result), this.ttlMs, member).catch(() => undefined);
       return this.finish(section, { ...result, cache: 'BYPASS' }, organizationId, 'misses');
     }
@@ -78,7 +99,7 @@ export class CachedExecutor {
     try {
       stored = await this.store.get(key);
     } catch {
-      return this.finish(section, { ...(await this.compute(request)), cache: 'ERROR' });
+      return this.finish(section, { ...(await this.computeFresh(local, request)), cache: 'ERROR' });
     }
     if (stored !== null) return this.finish(section, { ...deserialize(stored), cache: 'HIT' }, organizationId, 'hits');
 
@@ -123,7 +144,7 @@ export class CachedExecutor {
     request: CachedQuery,
     key: string,
     member: string,
-  ): Promise<{ body: string; etag: string }> {
+  ): Promise<Computed> {
     const lockKey = this.keys.lock(key);
     let token: string | null = null;
     let waited = false;
@@ -152,14 +173,20 @@ export class CachedExecutor {
     }
   }
 
-  private async compute(request: CachedQuery): Promise<{ body: string; etag: string }> {
+  private computeFresh(local: string, request: CachedQuery): Promise<Computed> {
+    return this.freshFlights.run(local, () => this.compute(request));
+  }
+
+  private async compute(request: CachedQuery): Promise<Computed> {
     const stop = this.telemetry.computeSeconds.startTimer({ section: request.section });
     this.telemetry.computations.inc({ section: request.section });
+    this.telemetry.computationsInFlight.inc({ section: request.section });
     try {
       const body = JSON.stringify(await request.compute());
       return { body, etag: etagOf(body) };
     } finally {
       stop();
+      this.telemetry.computationsInFlight.dec({ section: request.section });
     }
   }
 
@@ -177,9 +204,9 @@ export class CachedExecutor {
   }
 }
 
-const serialize = ({ body, etag }: { body: string; etag: string }) => `${etag}\n${body}`;
+const serialize = ({ body, etag }: Computed) => `${etag}\n${body}`;
 
-function deserialize(stored: string): { body: string; etag: string } {
+function deserialize(stored: string): Computed {
   const newline = stored.indexOf('\n');
   return { etag: stored.slice(0, newline), body: stored.slice(newline + 1) };
 }

@@ -9,10 +9,22 @@ const LIMITED: Record<string, string> = {
   exports: 'exports per organization',
 };
 
+/** `429 RATE_LIMITED` naming the limit that was hit, with `Retry-After` in seconds. */
+export function rateLimited(name: string, limit: number, windowMs: number, retryAfterSeconds: number): DomainError {
+  const seconds = Math.max(1, retryAfterSeconds);
+  const what = Object.hasOwn(LIMITED, name) ? LIMITED[name] : name;
+  return new DomainError(
+    'RATE_LIMITED',
+    `rate limit exceeded: at most ${limit} ${what} per ${Math.round(windowMs / 1000)} s; retry after ${seconds} s`,
+    {},
+    seconds,
+  );
+}
+
 /**
- * The throttler guard answering in the API's error shape: `429 RATE_LIMITED`
- * naming the limit that was hit, with `Retry-After` in seconds until the
- * caller may try again. WebSocket traffic is not counted here.
+ * The throttler guard answering in the API's error shape. It runs before
+ * authentication, so requests without a valid token are limited too (by
+ * client address). WebSocket traffic is limited by the gateway.
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
@@ -22,14 +34,7 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   protected override throwThrottlingException(_context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
-    const name = detail.key.split(':')[2] ?? 'default';
-    const seconds = Math.max(1, detail.timeToBlockExpire);
-    const window = Math.round(detail.ttl / 1000);
-    throw new DomainError(
-      'RATE_LIMITED',
-      `rate limit exceeded: at most ${detail.limit} ${LIMITED[name] ?? name} per ${window} s; retry after ${seconds} s`,
-      {},
-      seconds,
-    );
+    const name = detail.key.split(':')[0] ?? 'default';
+    throw rateLimited(name, detail.limit, detail.ttl, detail.timeToBlockExpire);
   }
 }
