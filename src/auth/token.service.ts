@@ -43,6 +43,17 @@ export class TokenService {
     return { subject: sub, organizationId, role: role as Role };
   }
 
+  /** The principal of an `Authorization: Bearer` header, or null when there is none or it does not verify. */
+  fromHeader(header: string | undefined): Principal | null {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+    if (!match) return null;
+    try {
+      return this.verify(match[1]);
+    } catch {
+      return null;
+    }
+  }
+
   sign(claims: { sub: string; org_id: number; role: Role }, expiresInSeconds: number): string {
     return signToken(claims, this.config.jwtSecret, expiresInSeconds);
   }

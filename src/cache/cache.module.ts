@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
+import { AuthModule } from '../auth/auth.module.js';
 import { Clock } from '../common/clock.js';
 import { AppConfig } from '../config/app-config.js';
 import { RedisHealth } from '../redis/redis-health.js';
@@ -7,6 +8,7 @@ import { CacheInvalidator } from './cache-invalidator.service.js';
 import { CacheKeys } from './cache-keys.js';
 import { CacheStore } from './cache-store.js';
 import { CachedExecutor } from './cached-executor.service.js';
+import { CachedReads } from './cached-reads.js';
 import { CachedResponseInterceptor } from './cached-response.interceptor.js';
 import { InvalidationOutbox } from './invalidation-outbox.repository.js';
 import { InvalidationListener } from './invalidation.listener.js';
@@ -18,6 +20,7 @@ import { RedisCacheStore } from './redis-cache-store.js';
  * memory (one process only). Everything above the store is the same.
  */
 @Module({
+  imports: [AuthModule],
   providers: [
     {
       provide: CacheKeys,
@@ -34,9 +37,10 @@ import { RedisCacheStore } from './redis-cache-store.js';
     InvalidationOutbox,
     CacheInvalidator,
     CachedExecutor,
+    CachedReads,
     InvalidationListener,
     { provide: APP_INTERCEPTOR, useClass: CachedResponseInterceptor },
   ],
-  exports: [CachedExecutor, CacheInvalidator, CacheStore],
+  exports: [CachedExecutor, CacheInvalidator, CacheStore, CachedReads],
 })
 export class CacheModule {}

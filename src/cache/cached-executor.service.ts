@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
 import { AppConfig } from '../config/app-config.js';
 import type { MetricType } from '../metrics/metric-registry.js';
 import { Telemetry } from '../observability/telemetry.service.js';
@@ -7,16 +8,18 @@ import { CacheKeys, digestOf, etagOf } from './cache-keys.js';
 import { scopesOf, type CacheSection } from './cache-scopes.js';
 import { CacheStore } from './cache-store.js';
 import { CacheInvalidator } from './cache-invalidator.service.js';
+import type { ResultAddress } from './cached-reads.js';
 import { FreshFlights } from './fresh-flights.js';
 
 export type CacheOutcome = 'HIT' | 'MISS' | 'BYPASS' | 'ERROR';
 
-/** A serialized analytics result and how the cache produced it. */
+/** A serialized analytics result, how the cache produced it, and where it is stored (HIT, MISS). */
 export class CachedResult {
   constructor(
     readonly body: string,
     readonly etag: string,
     readonly cache: CacheOutcome,
+    readonly address?: ResultAddress,
   ) {}
 }
 
@@ -64,6 +67,7 @@ export class CachedExecutor {
     private readonly invalidator: CacheInvalidator,
     private readonly forced: ForcedRecomputes,
     private readonly telemetry: Telemetry,
+    private readonly clock: Clock,
     config: AppConfig,
   ) {
     this.ttlMs = config.cacheTtlSeconds * 1000;
@@ -73,13 +77,16 @@ export class CachedExecutor {
 
   async run(request: CachedQuery): Promise<CachedResult> {
     const { organizationId, section } = request;
+    // Period ranges end at the next whole minute: the same request resolves alike until then.
+    const validUntil = Math.ceil(this.clock.now().getTime() / 60_000) * 60_000;
     if (request.fresh && !request.prepaid) await this.forced.charge(organizationId);
     const digest = digestOf(request.query);
     const local = `${organizationId}|${section}|${digest}`;
+    const scopes = scopesOf(section, request.metrics);
     let tag: string | null = null;
     if (this.invalidator.inSync()) {
       try {
-        tag = await this.store.generations(organizationId, scopesOf(section, request.metrics));
+        tag = await this.store.generations(organizationId, scopes);
       } catch {
         tag = null;
       }
@@ -101,14 +108,17 @@ export class CachedExecutor {
     } catch {
       return this.finish(section, { ...(await this.computeFresh(local, request)), cache: 'ERROR' });
     }
-    if (stored !== null) return this.finish(section, { ...deserialize(stored), cache: 'HIT' }, organizationId, 'hits');
+    const address: ResultAddress = { organizationId, section, digest, scopes, validUntil };
+    if (stored !== null) {
+      return this.finish(section, { ...deserialize(stored), cache: 'HIT', address }, organizationId, 'hits');
+    }
 
     let flight = this.flights.get(key);
     if (!flight) {
       flight = this.computeOnce(request, key, member).finally(() => this.flights.delete(key));
       this.flights.set(key, flight);
     }
-    return this.finish(section, { ...(await flight), cache: 'MISS' }, organizationId, 'misses');
+    return this.finish(section, { ...(await flight), cache: 'MISS', address }, organizationId, 'misses');
   }
 
   /**
@@ -140,11 +150,7 @@ export class CachedExecutor {
    * take the lock over if the holder disappears without storing. If the cache
    * fails meanwhile, the request computes by itself.
    */
-  private async computeOnce(
-    request: CachedQuery,
-    key: string,
-    member: string,
-  ): Promise<Computed> {
+  private async computeOnce(request: CachedQuery, key: string, member: string): Promise<Computed> {
     const lockKey = this.keys.lock(key);
     let token: string | null = null;
     let waited = false;
@@ -192,7 +198,7 @@ export class CachedExecutor {
 
   private finish(
     section: CacheSection,
-    { body, etag, cache }: { body: string; etag: string; cache: CacheOutcome },
+    { body, etag, cache, address }: Computed & { cache: CacheOutcome; address?: ResultAddress },
     organizationId?: number,
     counter?: 'hits' | 'misses',
   ): CachedResult {
@@ -200,7 +206,7 @@ export class CachedExecutor {
     if (organizationId !== undefined && counter) {
       this.store.countResult(organizationId, counter).catch((error: Error) => this.logger.debug(error.message));
     }
-    return new CachedResult(body, etag, cache);
+    return new CachedResult(body, etag, cache, address);
   }
 }
 

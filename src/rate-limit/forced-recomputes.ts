@@ -23,7 +23,7 @@ export class ForcedRecomputes {
   async charge(organizationId: number): Promise<void> {
     const limit = this.config.rateLimitForced;
     const { allowed, retryAfterSeconds } = await this.limiter.consume(
-      `forced:org:${organizationId}`,
+      `{o${organizationId}}:forced`,
       limit,
       this.windowMs,
     );

@@ -1,5 +1,7 @@
 import { Injectable, type ExecutionContext } from '@nestjs/common';
-import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
+import { ThrottlerGuard, type ThrottlerLimitDetail, type ThrottlerRequest } from '@nestjs/throttler';
+import type { FastifyRequest } from 'fastify';
+import { PRECOUNTED } from '../cache/cached-reads.js';
 import { DomainError } from '../common/errors.js';
 
 /** What each named limit counts, for the 429 message. */
@@ -33,8 +35,24 @@ export class RateLimitGuard extends ThrottlerGuard {
     return super.canActivate(context);
   }
 
+  /** A request the cached-read script already counted is not counted twice. */
+  protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
+    const request = props.context.switchToHttp().getRequest<FastifyRequest>();
+    const counted = request[PRECOUNTED];
+    if (props.throttler.name !== 'default' || !counted) return super.handleRequest(props);
+    const { res } = this.getRequestResponse(props.context);
+    if (!counted.allowed) {
+      this.setResponseHeader(res, 'Retry-After', counted.retryAfterSeconds);
+      throw rateLimited('default', props.limit, props.ttl, counted.retryAfterSeconds);
+    }
+    this.setResponseHeader(res, `${this.headerPrefix}-Limit`, props.limit);
+    this.setResponseHeader(res, `${this.headerPrefix}-Remaining`, Math.max(0, props.limit - counted.count));
+    this.setResponseHeader(res, `${this.headerPrefix}-Reset`, counted.retryAfterSeconds);
+    return true;
+  }
+
   protected override throwThrottlingException(_context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
-    const name = detail.key.split(':')[0] ?? 'default';
+    const name = detail.key.split(':').at(-1) ?? 'default';
     throw rateLimited(name, detail.limit, detail.ttl, detail.timeToBlockExpire);
   }
 }

@@ -18,25 +18,17 @@ import { RateLimiterStorage } from './throttler-storage.js';
  * connection unless TRUST_PROXY says which proxies to believe).
  */
 function trackers(tokens: TokenService) {
-  const principal = (request: FastifyRequest) => {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-    if (!match) return null;
-    try {
-      return tokens.verify(match[1]);
-    } catch {
-      return null;
-    }
-  };
+  const principal = (request: FastifyRequest) => tokens.fromHeader(request.headers.authorization);
   return {
     caller: (req: Record<string, unknown>) => {
       const request = req as unknown as FastifyRequest;
       const p = principal(request);
-      return p ? `org:${p.organizationId}:sub:${p.subject}` : `ip:${request.ip}`;
+      return p ? `{o${p.organizationId}}:sub:${encodeURIComponent(p.subject)}` : `{ip:${request.ip}}`;
     },
     organization: (req: Record<string, unknown>) => {
       const request = req as unknown as FastifyRequest;
       const p = principal(request);
-      return p ? `org:${p.organizationId}` : `ip:${request.ip}`;
+      return p ? `{o${p.organizationId}}` : `{ip:${request.ip}}`;
     },
   };
 }
@@ -69,8 +61,8 @@ function trackers(tokens: TokenService) {
         ];
         return {
           throttlers,
-          // One counter per limit and tracker, whatever the route.
-          generateKey: (_context, tracker, name) => `${name}:${tracker}`,
+          // One counter per limit and tracker, whatever the route; the tracker names the Redis slot.
+          generateKey: (_context, tracker, name) => `${tracker}:${name}`,
           storage: new RateLimiterStorage(limiter),
         };
       },

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { RedisHealth } from '../redis/redis-health.js';
+import { defineScript } from '../redis/redis-script.js';
 
 export interface RateLimitDecision {
   readonly allowed: boolean;
@@ -39,6 +40,7 @@ export class RateLimiter {
   private readonly prefix: string;
   private readonly timeoutMs: number;
   private lastSweep = 0;
+  private readonly script?: (keys: readonly string[], args: readonly (string | number)[]) => Promise<[number, number]>;
 
   constructor(
     config: AppConfig,
@@ -48,14 +50,20 @@ export class RateLimiter {
     // A slow reply is worth waiting for a little longer than a cache read: a
     // local count cannot see the other instances' calls.
     this.timeoutMs = Math.max(500, 2 * config.redisCommandTimeoutMs);
+    if (redis) this.script = defineScript(redis.client, 'pulseRateLimit', CONSUME_SCRIPT);
   }
 
+  /**
+   * Counts one call against `key`, which names its Redis Cluster slot in
+   * braces (`{o<org>}…` for an organization's callers, so the count lives in
+   * the organization's slot with its cache keys).
+   */
   async consume(key: string, limit: number, windowMs: number): Promise<RateLimitDecision> {
     const now = Date.now();
     if (this.redis?.isAvailable()) {
       try {
         const [count, ttl] = await this.redis.call(
-          (r) => r.eval(CONSUME_SCRIPT, 1, `${this.prefix}:{${key}}`, windowMs) as Promise<[number, number]>,
+          () => this.script!([this.redisKey(key)], [windowMs]),
           this.timeoutMs,
         );
         this.mirror(key, count, now + ttl);
@@ -65,6 +73,20 @@ export class RateLimiter {
       }
     }
     return this.countLocally(key, limit, windowMs, now);
+  }
+
+  redisKey(key: string): string {
+    return `${this.prefix}:${key}`;
+  }
+
+  /**
+   * A decision Redis made elsewhere (the cached-read script counts in the
+   * same call that reads the entry): mirrored so a later local count
+   * continues from it.
+   */
+  counted(key: string, count: number, limit: number, msLeft: number): RateLimitDecision {
+    this.mirror(key, count, Date.now() + msLeft);
+    return decision(count, limit, msLeft);
   }
 
   private countLocally(key: string, limit: number, windowMs: number, now: number): RateLimitDecision {

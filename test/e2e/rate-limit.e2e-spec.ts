@@ -200,6 +200,41 @@ describe('requests without a valid token', () => {
     for (let i = 0; i < 8; i += 1) statuses.push((await anonymous.get('/api/v1/tickets')).status);
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
   });
+
+  it('cannot pick a new address with X-Forwarded-For (TRUST_PROXY off by default)', async () => {
+    const fresh = await startApp({ RATE_LIMIT_REQUESTS: '5', REDIS_KEY_PREFIX: `anon${newOrganizationId()}` });
+    try {
+      const anonymous = new Api(fresh.url);
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i += 1) {
+        statuses.push((await anonymous.get('/api/v1/tickets', { 'x-forwarded-for': `203.0.113.${i + 1}` })).status);
+      }
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('behind a trusted proxy, counts each forwarded client apart', async () => {
+    const proxied = await startApp({
+      RATE_LIMIT_REQUESTS: '5',
+      REDIS_KEY_PREFIX: `anon${newOrganizationId()}`,
+      TRUST_PROXY: '127.0.0.1',
+    });
+    try {
+      const anonymous = new Api(proxied.url);
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i += 1) {
+        statuses.push((await anonymous.get('/api/v1/tickets', { 'x-forwarded-for': `203.0.113.${i + 1}` })).status);
+      }
+      expect(statuses).toEqual(Array(8).fill(401));
+      // One forwarded client still meets its own limit.
+      for (let i = 0; i < 5; i += 1) await anonymous.get('/api/v1/tickets', { 'x-forwarded-for': '198.51.100.9' });
+      expect((await anonymous.get('/api/v1/tickets', { 'x-forwarded-for': '198.51.100.9' })).status).toBe(429);
+    } finally {
+      await proxied.close();
+    }
+  });
 });
 
 describe('the forced-recompute budget and validation', () => {
