@@ -2,7 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { PgliteWireServer } from './pglite-wire-server.js';
+import { PgliteWireServer, type WireServerStats } from './pglite-wire-server.js';
 
 export interface EmbeddedPostgresOptions {
   /** Folder of the database files (e.g. `.pulse-data/pg`); created when missing, kept across runs. */
@@ -16,6 +16,8 @@ export interface EmbeddedPostgresOptions {
 export interface EmbeddedPostgres {
   /** `postgres://postgres:<password>@127.0.0.1:<port>/postgres`, for `pg` and TypeORM; the password is made per run. */
   readonly url: string;
+  /** What the server holds for its clients now (connections, output in memory and on disk). */
+  stats(): WireServerStats;
   /** Closes the connections, then PGlite (which checkpoints), then releases the folder. */
   stop(): Promise<void>;
 }
@@ -43,6 +45,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     let stopping: Promise<void> | null = null;
     return {
       url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+      stats: () => server.stats(),
       stop: () =>
         (stopping ??= (async () => {
           try {
