@@ -100,6 +100,16 @@ describe('PgliteWireServer', () => {
     });
   });
 
+  it('runs what a client sent before its Terminate, then closes', async () => {
+    const client = await RawWireClient.connect(port, PASSWORD);
+    client.query(`BEGIN; INSERT INTO items VALUES (1002, 'committed on the way out')`);
+    await client.untilReady();
+    client.send(Buffer.concat([message('Q', 'COMMIT\0'), message('X')]));
+    await client.closed();
+    const { rows } = await pool.query('SELECT label FROM items WHERE id = 1002');
+    expect(rows).toEqual([{ label: 'committed on the way out' }]);
+  });
+
   describe('COPY FROM STDIN (PGlite cannot read COPY data from a client)', () => {
     it.each([
       ['plainly', 'COPY items FROM STDIN'],

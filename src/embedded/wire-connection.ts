@@ -49,7 +49,10 @@ export class WireConnection {
   private startup: Buffer | null = null;
   private scram: Scram | null = null;
   private authenticated = false;
+  /** The socket closed or the connection was refused: nothing more runs. */
   private ended = false;
+  /** The client sent Terminate: what came before it still runs. */
+  private terminated = false;
   private holdsSession = false;
   private queuedBytes = 0;
   private work: Promise<void> = Promise.resolve();
@@ -80,14 +83,20 @@ export class WireConnection {
   }
 
   private receive(chunk: Buffer): void {
-    if (this.ended) return;
+    if (this.ended || this.terminated) return;
     this.reader.push(chunk);
     try {
-      for (let next = this.reader.next(); next && !this.ended; next = this.reader.next()) {
-        if (!this.authenticated) this.handshake(next);
-        // Not passed on: a client that leaves is cleaned up like one that vanished.
-        else if (next[0] === TERMINATE) this.socket.end();
-        else this.enqueue(next);
+      for (let next = this.reader.next(); next && !this.ended && !this.terminated; next = this.reader.next()) {
+        if (!this.authenticated) {
+          this.handshake(next);
+        } else if (next[0] === TERMINATE) {
+          // Not passed on: after what came before it has run, a client that
+          // leaves is cleaned up like one that vanished.
+          this.terminated = true;
+          this.work = this.work.then(() => void this.socket.end());
+        } else {
+          this.enqueue(next);
+        }
       }
     } catch (error) {
       if (!(error instanceof ProtocolViolation)) throw error;
