@@ -175,7 +175,8 @@ describe('PgliteWireServer', () => {
         // PGlite runs in this process: by the time the first bytes arrive it has produced them all.
         await once(stream, 'readable');
         const held = server.stats();
-        expect(held.spilledBytes).toBeGreaterThan(8 * 1024 * 1024);
+        // The rest sits in the two sockets' kernel buffers, a few MB on loopback.
+        expect(held.spilledBytes).toBeGreaterThan(4 * 1024 * 1024);
         expect(held.bufferedBytes).toBeLessThanOrEqual(HIGH_WATER_MARK + 512 * 1024);
 
         const received = createHash('sha256');
