@@ -19,7 +19,7 @@ const shared = { globals: true, root, testTimeout: 30_000, hookTimeout: 60_000 }
  * `pulse`, not in `unit`. A spec missing from this list fails everywhere,
  * CI included, because `unit` hands out URLs that lead nowhere.
  */
-const UNIT_SPECS_WITH_SERVICES = ['src/redis/deadline.spec.ts'];
+const UNIT_SPECS_WITH_SERVICES = ['src/redis/deadline.spec.ts', 'src/database/pg-pool.spec.ts'];
 
 /**
  * Three projects; `npm test` (test/run.mjs) runs all three when PostgreSQL
