@@ -6,6 +6,19 @@ import { Redis } from 'ioredis';
 import type { Server, ServerOptions } from 'socket.io';
 import type { AppConfig } from '../config/app-config.js';
 
+/**
+ * The host of an Origin header, or null for one that is not a URL: `null`
+ * (sandboxed iframes, file:// pages) or garbage, which is then refused like
+ * any other origin that is not allowed.
+ */
+function hostOf(origin: string): string | null {
+  try {
+    return new URL(origin).host || null;
+  } catch {
+    return null;
+  }
+}
+
 /** Embedded mode: one process, so there is no other server to tell (the base class warns on every call). */
 class SingleProcessAdapter extends Adapter {
   override serverSideEmit(): void {}
@@ -36,8 +49,7 @@ export class RedisIoAdapter extends IoAdapter {
       cors: { origin: allowed.size > 0 ? [...allowed] : false },
       allowRequest: (request, callback) => {
         const origin = request.headers.origin;
-        const sameOrigin = origin !== undefined && new URL(origin).host === request.headers.host;
-        callback(null, origin === undefined || sameOrigin || allowed.has(origin));
+        callback(null, origin === undefined || allowed.has(origin) || hostOf(origin) === request.headers.host);
       },
     } as ServerOptions);
     if (this.config.embedded) {
