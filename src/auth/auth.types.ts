@@ -6,6 +6,8 @@ export interface Principal {
   readonly subject: string;
   readonly organizationId: number;
   readonly role: Role;
+  /** The token's `exp`: a socket opened with it is closed then. */
+  readonly expiresAt: Date;
 }
 
 /** Each role may do what the roles before it may. */

@@ -30,7 +30,7 @@ export class TokenService {
     if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) {
       throw unauthorized(`token role must be one of ${ROLES.join(', ')}`);
     }
-    return { subject: sub, organizationId, role: role as Role };
+    return { subject: sub, organizationId, role: role as Role, expiresAt: new Date(exp * 1000) };
   }
 
   sign(claims: { sub: string; org_id: number; role: Role }, expiresInSeconds: number): string {
