@@ -2,14 +2,19 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 
-export async function startService(env = {}) {
+/**
+ * `cpus` (e.g. "0") pins the service to those cores with taskset, apart from the load generator;
+ * `nodeArgs` go to its node (e.g. ["--cpu-prof"]).
+ */
+export async function startService(env = {}, { cpus, nodeArgs = [] } = {}) {
   const port = await new Promise((resolve) => {
     const probe = createServer().listen(0, '127.0.0.1', () => {
       const { port: free } = probe.address();
       probe.close(() => resolve(free));
     });
   });
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
+  const command = cpus ? ['taskset', '-c', cpus, process.execPath] : [process.execPath];
+  const child = spawn(command[0], [...command.slice(1), ...nodeArgs, 'dist/src/main.js'], {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: 'ignore',
   });
