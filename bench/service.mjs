@@ -3,8 +3,9 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 
 /**
- * `cpus` (e.g. "0") pins the service to those cores with taskset, apart from the load generator;
- * `nodeArgs` go to its node (e.g. ["--cpu-prof"]).
+ * `cpus` (e.g. '0') pins the service to those cores with taskset, so a load
+ * generator pinned elsewhere does not compete with it; `nodeArgs` go to its
+ * node (e.g. ['--cpu-prof']).
  */
 export async function startService(env = {}, { cpus, nodeArgs = [] } = {}) {
   const port = await new Promise((resolve) => {
@@ -13,8 +14,9 @@ export async function startService(env = {}, { cpus, nodeArgs = [] } = {}) {
       probe.close(() => resolve(free));
     });
   });
-  const command = cpus ? ['taskset', '-c', cpus, process.execPath] : [process.execPath];
-  const child = spawn(command[0], [...command.slice(1), ...nodeArgs, 'dist/src/main.js'], {
+  const node = [process.execPath, ...nodeArgs, 'dist/src/main.js'];
+  const [command, args] = cpus ? ['taskset', ['-c', cpus, ...node]] : [node[0], node.slice(1)];
+  const child = spawn(command, args, {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: 'ignore',
   });
@@ -23,7 +25,15 @@ export async function startService(env = {}, { cpus, nodeArgs = [] } = {}) {
     ready = await fetch(`${url}/health`).then((r) => r.ok, () => false);
     if (!ready) await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  return { url, pid: child.pid, stop: () => child.kill('SIGTERM') };
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return {
+    url,
+    pid: child.pid,
+    stop: () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
 }
 
 export function quantile(values, q) {

@@ -1,7 +1,6 @@
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import helmet from '@fastify/helmet';
 import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
@@ -9,12 +8,14 @@ import type { Duplex } from 'node:stream';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
+import { CachedReads } from './cache/cached-reads.js';
 import { DomainError } from './common/errors.js';
 import { toErrorBody } from './common/http-exception.filter.js';
 import { GracefulShutdown } from './lifecycle/graceful-shutdown.js';
-import { REQUEST_ID, type RequestWithId } from './observability/logging.js';
+import { CLIENT_ADDRESS, REQUEST_ID, type RequestWithId } from './observability/logging.js';
 import { Telemetry } from './observability/telemetry.service.js';
 import type { AppConfig } from './config/app-config.js';
+import { securityHeaders } from './common/security-headers.js';
 import { setupOpenApi } from './openapi.js';
 import { RedisIoAdapter } from './realtime/redis-io.adapter.js';
 
@@ -46,6 +47,18 @@ function refuseMalformedRequest(error: NodeJS.ErrnoException, socket: Duplex): v
   socket.destroy();
 }
 
+/**
+ * TRUST_PROXY as Fastify takes it. Fastify refuses a bare hop count (it
+ * trusts nothing then); the count becomes Express's rule instead: the
+ * nearest `hops` addresses of the chain are proxies.
+ */
+function trustProxyOption(
+  trust: AppConfig['trustProxy'],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return typeof trust === 'boolean' ? trust : [...trust];
+}
+
 /** Builds the application exactly as `main.ts` runs it; tests use it too. */
 export async function createApp(
   config: AppConfig,
@@ -66,7 +79,8 @@ export async function createApp(
       void reply.code(body.statusCode).header('x-request-id', request.id).send(body);
     },
     clientErrorHandler: refuseMalformedRequest,
-    trustProxy: true,
+    // Off unless configured: otherwise any client could pick its address (and its rate-limit key) with X-Forwarded-For.
+    trustProxy: trustProxyOption(config.trustProxy),
     // A client's X-Request-Id is kept when it is a plain token, so it cannot forge log lines.
     genReqId: (req: IncomingMessage) => {
       const given = req.headers['x-request-id'];
@@ -78,6 +92,7 @@ export async function createApp(
   const fastify = adapter.getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    (request.raw as RequestWithId)[CLIENT_ADDRESS] = request.ip;
     done();
   });
   // Fastify's JSON parser (with its prototype-poisoning guards), except that an
@@ -103,23 +118,18 @@ export async function createApp(
       { path: 'wallboard/:asset', method: RequestMethod.GET },
     ],
   });
-  // Security headers on every response; the CSP allows only the service's own
-  // scripts and styles (the wallboard and Swagger UI are both served by it).
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-      },
-    },
+  // Security headers on every response (common/security-headers.ts).
+  const security = securityHeaders();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.headers(request.protocol === 'https' ? security.secure : security.plain);
+    done();
   });
   app.enableCors({ origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false, credentials: false });
   setupOpenApi(app);
   app.useWebSocketAdapter(new RedisIoAdapter(app, config));
   app.get(GracefulShutdown).attach(fastify);
+  // Cached reads that hit are answered here, before the framework's pipeline (cache/cached-reads.ts).
+  fastify.addHook('preHandler', app.get(CachedReads).hook);
   const telemetry = app.get(Telemetry);
   fastify.addHook('onResponse', (request, reply, done) => {
     // The route pattern, not the URL: one series per endpoint, whatever ids it is called with.

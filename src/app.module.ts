@@ -1,13 +1,13 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AnalyticsModule } from './analytics/analytics.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CacheModule } from './cache/cache.module.js';
-import { DeclaredQueryGuard } from './common/declared-query.guard.js';
-import { SafeInputGuard } from './common/safe-input.guard.js';
+import { DeclaredInputInterceptor } from './common/declared-input.interceptor.js';
+import { SafeInputInterceptor } from './common/safe-input.interceptor.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/app-config.js';
@@ -20,6 +20,7 @@ import { loggingParams } from './observability/logging.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
+import { RedisModule } from './redis/redis.module.js';
 import { TicketsModule } from './tickets/tickets.module.js';
 
 @Module({})
@@ -35,9 +36,10 @@ export class AppModule {
         LifecycleModule,
         ObservabilityModule,
         DatabaseModule,
-        AuthModule,
-        // After AuthModule: its guard runs first, so limits know the caller.
+        RedisModule,
+        // Before AuthModule: its guard runs first, so requests without a valid token are limited too.
         RateLimitModule,
+        AuthModule,
         CacheModule,
         TicketsModule,
         AnalyticsModule,
@@ -48,8 +50,9 @@ export class AppModule {
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
-        { provide: APP_GUARD, useClass: DeclaredQueryGuard },
-        { provide: APP_GUARD, useClass: SafeInputGuard },
+        // Interceptors run after every guard: authentication answers before any input check.
+        { provide: APP_INTERCEPTOR, useClass: DeclaredInputInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: SafeInputInterceptor },
       ],
     };
   }

@@ -42,7 +42,8 @@ export class AnalyticsRepository {
   async report(query: ReportQuery): Promise<Report> {
     const rows = await this.run<ReportRow>(compileReport(query));
     const buckets: BucketRow[] = [];
-    const groups: Report['groups'] = Object.fromEntries(query.groupBy.map((name) => [name, {}]));
+    // Without a prototype: a value is data, and a category named `__proto__` is counted like any other.
+    const groups: Report['groups'] = Object.fromEntries(query.groupBy.map((name) => [name, Object.create(null)]));
     for (const { bucket, grouping, value, count, sum } of rows) {
       if (grouping === null) buckets.push({ bucket: bucket!, count, sum });
       else groups[grouping]![value!] = { count, sum };

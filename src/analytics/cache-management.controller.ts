@@ -2,7 +2,6 @@ import { Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Caller, RequireRole } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/auth.types.js';
-import { ForcedRecompute } from '../rate-limit/rate-limit.decorators.js';
 import { CacheStatsDocs, InvalidateCacheDocs, RefreshCacheDocs } from './cache-management.docs.js';
 import { CacheManagementService } from './cache-management.service.js';
 import { InvalidateCacheQueryDto } from './dto/invalidate-cache.query.dto.js';
@@ -20,7 +19,6 @@ export class CacheManagementController {
   }
 
   @Post('refresh-cache')
-  @ForcedRecompute()
   @HttpCode(202)
   @RefreshCacheDocs()
   refresh(@Caller() caller: Principal) {

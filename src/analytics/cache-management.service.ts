@@ -5,6 +5,7 @@ import { scopeOfPattern } from '../cache/cache-scopes.js';
 import { CachedExecutor } from '../cache/cached-executor.service.js';
 import { DomainError } from '../common/errors.js';
 import { METRIC_TYPES } from '../metrics/metric-registry.js';
+import { ForcedRecomputes } from '../rate-limit/forced-recomputes.js';
 import { DashboardService } from './dashboard.service.js';
 import { PerformanceService } from './performance.service.js';
 import { TimeSeriesService } from './time-series.service.js';
@@ -19,6 +20,7 @@ export class CacheManagementService {
     private readonly timeSeries: TimeSeriesService,
     private readonly dashboard: DashboardService,
     private readonly performance: PerformanceService,
+    private readonly forced: ForcedRecomputes,
   ) {}
 
   async invalidate(caller: Principal, pattern: string | undefined) {
@@ -30,17 +32,19 @@ export class CacheManagementService {
   /**
    * Recomputes the organization's common results in the background (the
    * request does not wait): dashboard and performance over 24h, 7d and 30d,
-   * and the daily series of every metric over 30d, all in UTC.
+   * and the daily series of every metric over 30d, all in UTC. The whole
+   * refresh is one forced recompute of the organization's budget.
    */
-  refresh(caller: Principal) {
+  async refresh(caller: Principal) {
+    await this.forced.charge(caller.organizationId);
     const periods = ['24h', '7d', '30d'] as const;
     const work = [
       ...periods.flatMap((period) => [
-        this.dashboard.find(caller, { period, timezone: 'UTC' }, true),
-        this.performance.find(caller, { period, timezone: 'UTC' }, true),
+        this.dashboard.find(caller, { period, timezone: 'UTC' }, true, true),
+        this.performance.find(caller, { period, timezone: 'UTC' }, true, true),
       ]),
       ...METRIC_TYPES.map((metric) =>
-        this.timeSeries.find(caller, metric, { period: '30d', granularity: 'daily', timezone: 'UTC' }, true),
+        this.timeSeries.find(caller, metric, { period: '30d', granularity: 'daily', timezone: 'UTC' }, true, true),
       ),
     ];
     void Promise.allSettled(work).then((results) => {

@@ -27,20 +27,21 @@ export class DashboardService {
     private readonly clock: Clock,
   ) {}
 
-  find(caller: Principal, dto: RangeQueryDto, noCacheHeader: boolean): Promise<CachedResult> {
+  find(caller: Principal, dto: RangeQueryDto, noCacheHeader: boolean, prepaid = false): Promise<CachedResult> {
     const range = resolveRange(dto, this.clock.now(), '30d');
     assertBucketLimit(range, 'daily');
-    return this.cached(caller.organizationId, range, dto.use_cache === false || noCacheHeader);
+    return this.cached(caller.organizationId, range, dto.use_cache === false || noCacheHeader, prepaid);
   }
 
   /** The dashboard through the cached executor; REST and the socket's snapshots share its entries. */
-  cached(organizationId: number, range: ResolvedRange, fresh: boolean): Promise<CachedResult> {
+  cached(organizationId: number, range: ResolvedRange, fresh: boolean, prepaid = false): Promise<CachedResult> {
     return this.executor.run({
       organizationId,
       section: 'dashboard',
       metrics: METRIC_TYPES,
       query: range,
       fresh,
+      prepaid,
       compute: () => this.compute(organizationId, range),
     });
   }

@@ -25,7 +25,7 @@ export class PerformanceService {
     this.targets = { urgent: t.urgent, high: t.high, medium: t.medium, low: t.low };
   }
 
-  find(caller: Principal, dto: RangeQueryDto, noCacheHeader: boolean): Promise<CachedResult> {
+  find(caller: Principal, dto: RangeQueryDto, noCacheHeader: boolean, prepaid = false): Promise<CachedResult> {
     const range = resolveRange(dto, this.clock.now(), '30d');
     return this.executor.run({
       organizationId: caller.organizationId,
@@ -34,6 +34,7 @@ export class PerformanceService {
       // The targets are part of the key: a deployment that changes them never serves the old rate.
       query: { ...range, sla_targets_hours: this.targets },
       fresh: dto.use_cache === false || noCacheHeader,
+      prepaid,
       compute: () => this.compute(caller.organizationId, range),
     });
   }

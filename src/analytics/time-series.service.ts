@@ -20,7 +20,13 @@ export class TimeSeriesService {
     private readonly clock: Clock,
   ) {}
 
-  find(caller: Principal, metricType: string, dto: TimeSeriesQueryDto, noCacheHeader: boolean): Promise<CachedResult> {
+  find(
+    caller: Principal,
+    metricType: string,
+    dto: TimeSeriesQueryDto,
+    noCacheHeader: boolean,
+    prepaid = false,
+  ): Promise<CachedResult> {
     if (!isMetricType(metricType)) throw invalid(`metric_type must be one of ${METRIC_TYPES.join(', ')}`);
     const range = resolveRange(dto, this.clock.now());
     const granularity = dto.granularity ?? 'daily';
@@ -32,11 +38,11 @@ export class TimeSeriesService {
       granularity,
       filters: normalizeFilters(dto),
     };
-    return this.cached(query, dto.use_cache === false || noCacheHeader);
+    return this.cached(query, dto.use_cache === false || noCacheHeader, prepaid);
   }
 
   /** A series through the cached executor; REST and the socket share its entries. */
-  cached(query: SeriesQuery, fresh: boolean): Promise<CachedResult> {
+  cached(query: SeriesQuery, fresh: boolean, prepaid = false): Promise<CachedResult> {
     const { organizationId, ...normalized } = query;
     return this.executor.run({
       organizationId,
@@ -44,6 +50,7 @@ export class TimeSeriesService {
       metrics: [query.metric],
       query: normalized,
       fresh,
+      prepaid,
       compute: () => this.compute(query),
     });
   }

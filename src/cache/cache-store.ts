@@ -1,12 +1,10 @@
 import type { Scope } from './cache-scopes.js';
 
-export class CacheUnavailableError extends Error {}
-
 /**
  * The storage the cached executor runs on. Keys are opaque strings built by
  * cache-keys.ts; every operation of one organization touches only keys that
- * carry its hash tag. Implementations throw CacheUnavailableError (or any
- * error) when they cannot answer; the executor then degrades to the database.
+ * carry its hash tag. Implementations throw when they cannot answer; the
+ * executor then degrades to the database.
  */
 export abstract class CacheStore {
   /**
@@ -26,8 +24,4 @@ export abstract class CacheStore {
   abstract counters(organizationId: number): Promise<{ hits: number; misses: number }>;
   /** Members of the entry index that have not expired. */
   abstract entries(organizationId: number): Promise<string[]>;
-  /** Whether results may be read and stored now (false while recovering from an outage). */
-  abstract isReady(): boolean;
-  /** A bump failed: serve nothing until the store has recovered and replayed the outbox. */
-  abstract suspect(): void;
 }

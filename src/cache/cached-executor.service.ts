@@ -1,19 +1,25 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
 import { AppConfig } from '../config/app-config.js';
 import type { MetricType } from '../metrics/metric-registry.js';
 import { Telemetry } from '../observability/telemetry.service.js';
+import { ForcedRecomputes } from '../rate-limit/forced-recomputes.js';
 import { CacheKeys, digestOf, etagOf } from './cache-keys.js';
 import { scopesOf, type CacheSection } from './cache-scopes.js';
 import { CacheStore } from './cache-store.js';
+import { CacheInvalidator } from './cache-invalidator.service.js';
+import type { ResultAddress } from './cached-reads.js';
+import { FreshFlights } from './fresh-flights.js';
 
 export type CacheOutcome = 'HIT' | 'MISS' | 'BYPASS' | 'ERROR';
 
-/** A serialized analytics result and how the cache produced it. */
+/** A serialized analytics result, how the cache produced it, and where it is stored (HIT, MISS). */
 export class CachedResult {
   constructor(
     readonly body: string,
     readonly etag: string,
     readonly cache: CacheOutcome,
+    readonly address?: ResultAddress,
   ) {}
 }
 
@@ -26,8 +32,12 @@ export interface CachedQuery {
   readonly query: unknown;
   /** Skip the stored copy, compute, and store the fresh result. */
   readonly fresh: boolean;
+  /** A fresh computation already paid for (refresh-cache charges the forced budget once for all it warms). */
+  readonly prepaid?: boolean;
   readonly compute: () => Promise<unknown>;
 }
+
+type Computed = { body: string; etag: string };
 
 const LOCK_POLL_MS = 20;
 
@@ -35,18 +45,29 @@ const LOCK_POLL_MS = 20;
  * The one path every analytics result takes. The key holds the generations
  * read *before* computing, so a result computed across a write is stored
  * under generations no reader asks for any more: it can never be served.
+ *
+ * Identical computations are shared in the process whatever Redis does: a
+ * miss joins the computation of its key (the key's generations prove it
+ * began after any write the request could have seen); a forced or uncached
+ * one (Redis away) joins only a computation that begins after the request
+ * arrived (FreshFlights), so it still reflects every write that returned
+ * before it.
  */
 @Injectable()
 export class CachedExecutor {
   private readonly logger = new Logger('CachedExecutor');
-  private readonly flights = new Map<string, Promise<{ body: string; etag: string }>>();
+  private readonly flights = new Map<string, Promise<Computed>>();
+  private readonly freshFlights = new FreshFlights<Computed>();
   private readonly ttlMs: number;
   private readonly lockTtlMs: number;
 
   constructor(
     private readonly store: CacheStore,
     private readonly keys: CacheKeys,
+    private readonly invalidator: CacheInvalidator,
+    private readonly forced: ForcedRecomputes,
     private readonly telemetry: Telemetry,
+    private readonly clock: Clock,
     config: AppConfig,
   ) {
     this.ttlMs = config.cacheTtlSeconds * 1000;
@@ -56,20 +77,27 @@ export class CachedExecutor {
 
   async run(request: CachedQuery): Promise<CachedResult> {
     const { organizationId, section } = request;
+    // Period ranges end at the next whole minute: the same request resolves alike until then.
+    const validUntil = Math.ceil(this.clock.now().getTime() / 60_000) * 60_000;
+    if (request.fresh && !request.prepaid) await this.forced.charge(organizationId);
     const digest = digestOf(request.query);
-    let tag: string;
-    try {
-      tag = await this.store.generations(organizationId, scopesOf(section, request.metrics));
-    } catch {
-      // Without generations nothing may be read, stored or shared: a flight
-      // that began before a write could answer a request made after it.
-      return this.finish(section, { ...(await this.compute(request)), cache: 'ERROR' });
+    const local = `${organizationId}|${section}|${digest}`;
+    const scopes = scopesOf(section, request.metrics);
+    let tag: string | null = null;
+    if (this.invalidator.inSync()) {
+      try {
+        tag = await this.store.generations(organizationId, scopes);
+      } catch {
+        tag = null;
+      }
     }
+    // Without generations nothing may be read, stored or shared across a write.
+    if (tag === null) return this.finish(section, { ...(await this.computeFresh(local, request)), cache: 'ERROR' });
     const key = this.keys.entry(organizationId, section, digest, tag);
     const member = `${section}|${request.metrics.join(',')}|${digest}|${tag}`;
 
     if (request.fresh) {
-      const result = await this.compute(request);
+      const result = await this.computeFresh(local, request);
       await this.store.set(organizationId, key, serialize(result), this.ttlMs, member).catch(() => undefined);
       return this.finish(section, { ...result, cache: 'BYPASS' }, organizationId, 'misses');
     }
@@ -78,16 +106,19 @@ export class CachedExecutor {
     try {
       stored = await this.store.get(key);
     } catch {
-      return this.finish(section, { ...(await this.compute(request)), cache: 'ERROR' });
+      return this.finish(section, { ...(await this.computeFresh(local, request)), cache: 'ERROR' });
     }
-    if (stored !== null) return this.finish(section, { ...deserialize(stored), cache: 'HIT' }, organizationId, 'hits');
+    const address: ResultAddress = { organizationId, section, digest, scopes, validUntil };
+    if (stored !== null) {
+      return this.finish(section, { ...deserialize(stored), cache: 'HIT', address }, organizationId, 'hits');
+    }
 
     let flight = this.flights.get(key);
     if (!flight) {
       flight = this.computeOnce(request, key, member).finally(() => this.flights.delete(key));
       this.flights.set(key, flight);
     }
-    return this.finish(section, { ...(await flight), cache: 'MISS' }, organizationId, 'misses');
+    return this.finish(section, { ...(await flight), cache: 'MISS', address }, organizationId, 'misses');
   }
 
   /**
@@ -119,11 +150,7 @@ export class CachedExecutor {
    * take the lock over if the holder disappears without storing. If the cache
    * fails meanwhile, the request computes by itself.
    */
-  private async computeOnce(
-    request: CachedQuery,
-    key: string,
-    member: string,
-  ): Promise<{ body: string; etag: string }> {
+  private async computeOnce(request: CachedQuery, key: string, member: string): Promise<Computed> {
     const lockKey = this.keys.lock(key);
     let token: string | null = null;
     let waited = false;
@@ -152,20 +179,26 @@ export class CachedExecutor {
     }
   }
 
-  private async compute(request: CachedQuery): Promise<{ body: string; etag: string }> {
+  private computeFresh(local: string, request: CachedQuery): Promise<Computed> {
+    return this.freshFlights.run(local, () => this.compute(request));
+  }
+
+  private async compute(request: CachedQuery): Promise<Computed> {
     const stop = this.telemetry.computeSeconds.startTimer({ section: request.section });
     this.telemetry.computations.inc({ section: request.section });
+    this.telemetry.computationsInFlight.inc({ section: request.section });
     try {
       const body = JSON.stringify(await request.compute());
       return { body, etag: etagOf(body) };
     } finally {
       stop();
+      this.telemetry.computationsInFlight.dec({ section: request.section });
     }
   }
 
   private finish(
     section: CacheSection,
-    { body, etag, cache }: { body: string; etag: string; cache: CacheOutcome },
+    { body, etag, cache, address }: Computed & { cache: CacheOutcome; address?: ResultAddress },
     organizationId?: number,
     counter?: 'hits' | 'misses',
   ): CachedResult {
@@ -173,13 +206,13 @@ export class CachedExecutor {
     if (organizationId !== undefined && counter) {
       this.store.countResult(organizationId, counter).catch((error: Error) => this.logger.debug(error.message));
     }
-    return new CachedResult(body, etag, cache);
+    return new CachedResult(body, etag, cache, address);
   }
 }
 
-const serialize = ({ body, etag }: { body: string; etag: string }) => `${etag}\n${body}`;
+const serialize = ({ body, etag }: Computed) => `${etag}\n${body}`;
 
-function deserialize(stored: string): { body: string; etag: string } {
+function deserialize(stored: string): Computed {
   const newline = stored.indexOf('\n');
   return { etag: stored.slice(0, newline), body: stored.slice(newline + 1) };
 }

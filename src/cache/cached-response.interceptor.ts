@@ -1,47 +1,35 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { map, type Observable } from 'rxjs';
 import { CachedResult } from './cached-executor.service.js';
+import { CachedReads } from './cached-reads.js';
+import { cachedHeaders, matchesEtag } from './cached-response.headers.js';
 
 /**
  * Sends a CachedResult as it was stored: the JSON text untouched, `X-Cache`,
- * the strong `ETag`, and `304` to a GET whose `If-None-Match` matches.
+ * the strong `ETag`, and `304` to a GET whose `If-None-Match` matches. A GET
+ * whose result is in the cache is remembered for the hot path (CachedReads).
  */
 @Injectable()
 export class CachedResponseInterceptor implements NestInterceptor {
+  constructor(private readonly reads: CachedReads) {}
+
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     return next.handle().pipe(
       map((result: unknown) => {
         if (!(result instanceof CachedResult)) return result;
-        const request = context.switchToHttp().getRequest<FastifyRequest>();
-        const headers = {
-          'x-cache': result.cache,
-          etag: result.etag,
-          // Clients may keep a copy but must revalidate it: any write can change it.
-          'cache-control': 'private, no-cache',
-          vary: 'Authorization',
-        };
-        if (request.method === 'GET' && matches(request.headers['if-none-match'], result.etag)) {
+        const http = context.switchToHttp();
+        const request = http.getRequest<FastifyRequest>();
+        const reply = http.getResponse<FastifyReply>();
+        if (request.method === 'GET' && result.address) this.reads.remember(request.url, result.address);
+        const headers = cachedHeaders(result.cache, result.etag);
+        if (request.method === 'GET' && matchesEtag(request.headers['if-none-match'], result.etag)) {
           return new Response(null, { status: 304, headers });
         }
-        return new Response(result.body, {
-          status: 200,
-          headers: {
-            ...headers,
-            'content-type': 'application/json; charset=utf-8',
-            'content-length': String(Buffer.byteLength(result.body)),
-          },
-        });
+        // The stored text as it is: Fastify sends a string body without serializing it again.
+        void reply.headers(headers).type('application/json; charset=utf-8');
+        return result.body;
       }),
     );
   }
-}
-
-/** RFC 9110 If-None-Match: a list of entity tags (weak ones compared weakly) or `*`. */
-function matches(header: string | string[] | undefined, etag: string): boolean {
-  if (typeof header !== 'string') return false;
-  return header.split(',').some((candidate) => {
-    const tag = candidate.trim();
-    return tag === '*' || tag.replace(/^W\//, '') === etag;
-  });
 }

@@ -1,23 +1,35 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { Scope } from './cache-scopes.js';
 
 const BATCH = 500;
 
 /**
- * Generation bumps that could not reach the cache store when their write
- * committed, kept in PostgreSQL (which did just accept the write) until an
- * instance can apply them.
+ * Generation bumps owed to the cache, kept in PostgreSQL. A ticket write
+ * records its bump in its own transaction, so a write that committed always
+ * left a record, whatever happens to the process or to Redis after the
+ * commit; the record is deleted once the bump has reached the cache, and any
+ * instance replays what is left.
  */
 @Injectable()
 export class InvalidationOutbox {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async add(organizationId: number, scopes: readonly Scope[]): Promise<void> {
-    await this.db.query(`INSERT INTO cache_invalidation_outbox (organization_id, scopes) VALUES ($1, $2)`, [
+  /** Records a bump; inside a write's transaction when `manager` is that transaction's. */
+  async add(manager: EntityManager | null, organizationId: number, scopes: readonly Scope[]): Promise<string> {
+    const [row]: { id: string }[] = await (manager ?? this.db.manager).query(
+      `INSERT INTO cache_invalidation_outbox (organization_id, scopes) VALUES ($1, $2) RETURNING id`,
+      [organizationId, scopes],
+    );
+    return String(row.id);
+  }
+
+  /** The bump has reached the cache. */
+  async remove(organizationId: number, id: string): Promise<void> {
+    await this.db.query(`DELETE FROM cache_invalidation_outbox WHERE organization_id = $1 AND id = $2`, [
       organizationId,
-      scopes,
+      id,
     ]);
   }
 
@@ -29,7 +41,8 @@ export class InvalidationOutbox {
   /**
    * Applies every pending bump and deletes it. A row is deleted in the same
    * transaction that applied it, so a failure leaves it for the next attempt;
-   * concurrent replayers skip each other's rows.
+   * concurrent replayers skip each other's rows. Applying a bump twice only
+   * costs a recomputation.
    */
   async replay(apply: (organizationId: number, scopes: Scope[]) => Promise<void>): Promise<number> {
     let total = 0;

@@ -1,25 +1,52 @@
 import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { metricsChangedBy, type MetricType } from '../metrics/metric-registry.js';
-import { TICKETS_COMMITTED, TicketsCommittedEvent } from '../tickets/events/tickets-committed.event.js';
-import { metricScopes } from './cache-scopes.js';
+import {
+  TICKETS_COMMITTED,
+  TicketsCommittedEvent,
+  type TicketChange,
+} from '../tickets/events/tickets-committed.event.js';
+import { TICKETS_WRITING, TicketsWritingEvent } from '../tickets/events/tickets-writing.event.js';
+import { metricScopes, type Scope } from './cache-scopes.js';
 import { CacheInvalidator } from './cache-invalidator.service.js';
+import { InvalidationOutbox } from './invalidation-outbox.repository.js';
 
 /**
- * Turns committed ticket writes into generation bumps of the metrics they
- * change. The tickets service awaits this listener before it answers, which
- * is what makes reads after a write see the write.
+ * Turns ticket writes into generation bumps of the metrics they change, in
+ * two steps: inside the write's transaction the bump is recorded in the
+ * outbox (so a crash or a Redis failure after the commit cannot lose it);
+ * after the commit it is applied. The tickets service awaits both before it
+ * answers, which is what makes reads after a write see the write.
  */
 @Injectable()
 export class InvalidationListener {
-  constructor(private readonly invalidator: CacheInvalidator) {}
+  /** Records of writes in flight, by their changes (the same array in both events); gone with the write. */
+  private readonly recorded = new WeakMap<readonly TicketChange[], { scopes: Scope[]; id: string }>();
+
+  constructor(
+    private readonly invalidator: CacheInvalidator,
+    private readonly outbox: InvalidationOutbox,
+  ) {}
+
+  @OnEvent(TICKETS_WRITING, { suppressErrors: false })
+  async onTicketsWriting(event: TicketsWritingEvent): Promise<void> {
+    const scopes = scopesChangedBy(event.changes);
+    if (scopes.length === 0) return;
+    const id = await this.outbox.add(event.manager, event.organizationId, scopes);
+    this.recorded.set(event.changes, { scopes, id });
+  }
 
   @OnEvent(TICKETS_COMMITTED)
   async onTicketsCommitted(event: TicketsCommittedEvent): Promise<void> {
-    const changed = new Set<MetricType>();
-    for (const { before, after } of event.changes) {
-      for (const metric of metricsChangedBy(before, after)) changed.add(metric);
-    }
-    await this.invalidator.invalidate(event.organizationId, metricScopes([...changed]));
+    const record = this.recorded.get(event.changes);
+    if (record) await this.invalidator.applyRecorded(event.organizationId, record.scopes, record.id);
   }
+}
+
+function scopesChangedBy(changes: readonly TicketChange[]): Scope[] {
+  const changed = new Set<MetricType>();
+  for (const { before, after } of changes) {
+    for (const metric of metricsChangedBy(before, after)) changed.add(metric);
+  }
+  return metricScopes([...changed]);
 }

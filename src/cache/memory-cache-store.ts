@@ -33,12 +33,11 @@ interface EntryIndex {
  * entries that the first one's writes have invalidated. Use it where Pulse
  * runs as a single process (the embedded demo), never behind a load balancer.
  *
- * Nothing here can fail, so no bump is ever deferred to the outbox and
- * `isReady()` is always true.
+ * Nothing here can fail, so no bump is ever deferred to the outbox.
  */
 @Injectable()
 export class MemoryCacheStore extends CacheStore {
-  private incarnation = newIncarnation();
+  private readonly incarnation = newIncarnation();
   private readonly generationsByOrg = new Map<number, Map<Scope, number>>();
   /** In insertion order, which with one TTL for all is also expiry order: the first entry is the oldest. */
   private readonly entriesByKey = new Map<string, Entry>();
@@ -51,19 +50,6 @@ export class MemoryCacheStore extends CacheStore {
     @Optional() @Inject(MEMORY_CACHE_MAX_ENTRIES) private readonly maxEntries: number = DEFAULT_MAX_ENTRIES,
   ) {
     super();
-  }
-
-  isReady(): boolean {
-    return true;
-  }
-
-  /**
-   * Bumps cannot fail here, so nobody has a reason to call this; if someone
-   * does, a new incarnation makes every stored result unreachable, which is
-   * what "serve nothing that may be stale" amounts to without an outbox.
-   */
-  suspect(): void {
-    this.incarnation = newIncarnation();
   }
 
   async generations(organizationId: number, scopes: readonly Scope[]): Promise<string> {

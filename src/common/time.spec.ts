@@ -21,6 +21,28 @@ describe('time', () => {
     expect(parseTimestamp('0099-01-01', 'UTC')).toBeNull();
   });
 
+  it('refuses offsets no clock has: beyond ±18:00, or 60 minutes and more', () => {
+    for (const offset of ['+25:00', '+24:00', '+99:99', '-18:01', '+18:30', '+05:60', '+0575', '-00:99']) {
+      expect(parseTimestamp(`2025-01-01T00:00:00${offset}`, 'UTC'), offset).toBeNull();
+      expect(parseTimestamp(`2025-01-01t00:00${offset}`, 'UTC'), offset).toBeNull();
+    }
+    const accepted: [string, string][] = [
+      ['+18:00', '2024-12-31T06:00:00.000Z'],
+      ['-18:00', '2025-01-01T18:00:00.000Z'],
+      ['+14:00', '2024-12-31T10:00:00.000Z'],
+      ['-12:00', '2025-01-01T12:00:00.000Z'],
+      ['+05:45', '2024-12-31T18:15:00.000Z'],
+      ['+0530', '2024-12-31T18:30:00.000Z'],
+      ['-03', '2025-01-01T03:00:00.000Z'],
+      ['Z', '2025-01-01T00:00:00.000Z'],
+    ];
+    for (const [offset, utc] of accepted) {
+      expect(parseTimestamp(`2025-01-01T00:00:00${offset}`, 'UTC')?.toISOString(), offset).toBe(utc);
+    }
+    // A bare date ends in digits after a hyphen; that is its day, not an offset.
+    expect(parseTimestamp('2025-03-31', 'UTC')?.toISOString()).toBe('2025-03-31T00:00:00.000Z');
+  });
+
   it('writes the zone’s offset at the instant', () => {
     expect(formatTimestamp(new Date('2025-01-01T00:00:00Z'))).toBe('2025-01-01T00:00:00Z');
     expect(formatTimestamp(new Date('2025-01-01T00:00:00.250Z'))).toBe('2025-01-01T00:00:00.250Z');

@@ -22,16 +22,28 @@ export function canonicalZone(name: string): string | null {
 
 const MIN_YEAR = 1900;
 const MAX_YEAR = 9999;
+/**
+ * The widest UTC offset accepted, in minutes: ±18:00, as java.time and
+ * PostgreSQL's timestamptz input allow (real zones stay within -12:00..+14:00).
+ */
+export const MAX_OFFSET_MINUTES = 18 * 60;
+/** The minutes of an explicit offset after the time: `T10:00+05:30`, `T1000+0530`. */
+const OFFSET_MINUTES = /T[^+-]*[+-]\d{2}:?(\d{2})$/i;
 
 /**
  * Reads an ISO 8601 timestamp; one without an offset is local time in `zone`,
- * a bare date is local midnight there. Returns null when it is not ISO 8601
- * or falls outside the years Pulse accepts.
+ * a bare date is local midnight there. Returns null when it is not ISO 8601,
+ * has an impossible offset (beyond ±18:00, or 60 minutes and more, which
+ * luxon would otherwise carry into the hours), or falls outside the years
+ * Pulse accepts.
  */
 export function parseTimestamp(raw: string, zone: string): Date | null {
   if (typeof raw !== 'string' || raw.length > 64) return null;
   const parsed = DateTime.fromISO(raw, { zone, setZone: true });
   if (!parsed.isValid || parsed.year < MIN_YEAR || parsed.year > MAX_YEAR) return null;
+  if (Math.abs(parsed.offset) > MAX_OFFSET_MINUTES) return null;
+  const minutes = OFFSET_MINUTES.exec(raw)?.[1];
+  if (minutes !== undefined && Number(minutes) >= 60) return null;
   return parsed.toJSDate();
 }
 

@@ -1,5 +1,15 @@
 import { ConfigError, parseConfig } from './app-config.js';
 
+const messageOf = (attempt: () => unknown): string => {
+  try {
+    attempt();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+};
+
 const required = {
   DATABASE_URL: 'postgres://u@localhost:5432/db',
   REDIS_URL: 'redis://localhost:6379',
@@ -90,6 +100,43 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ ...required, SLA_FIRST_RESPONSE_HOURS: 'urgent=-1,high=4,medium=8,low=24' })).toThrow(
       /bad target for urgent/,
     );
+  });
+
+  it('names a bad variable without ever echoing its value', () => {
+    const bad = {
+      JWT_SECRET: 'short-s3cret',
+      DATABASE_URL: 'mysql://pulse:db-pa55word@db.internal:3306/pulse',
+      REDIS_URL: 'http://:redis-pa55word@cache.internal:6379',
+      CORS_ORIGINS: 'https://wall.example.com,https://user:cors-pa55word@evil.example.com/path',
+      PORT: 'port-80-please',
+    };
+    const message = messageOf(() => parseConfig(bad));
+    for (const name of Object.keys(bad)) expect(message).toContain(name);
+    expect(message).toContain('JWT_SECRET must be at least 16 characters');
+    expect(message).toContain('CORS_ORIGINS entry 2 is not an origin');
+    for (const secret of ['short-s3cret', 'db-pa55word', 'redis-pa55word', 'cors-pa55word', 'port-80-please'])
+      expect(message).not.toContain(secret);
+
+    // A URL that does not even parse, with its password in it.
+    const unparsable = messageOf(() => parseConfig({ ...required, DATABASE_URL: 'postgres://u:unparsable-pa55@[::1' }));
+    expect(unparsable).toContain('DATABASE_URL must be a URL');
+    expect(unparsable).not.toContain('unparsable-pa55');
+  });
+
+  it('reads TRUST_PROXY as Fastify takes it: off by default, on, a hop count, or addresses and ranges', () => {
+    expect(parseConfig(required).trustProxy).toBe(false);
+    expect(parseConfig({ ...required, TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(parseConfig({ ...required, TRUST_PROXY: 'TRUE' }).trustProxy).toBe(true);
+    expect(parseConfig({ ...required, TRUST_PROXY: '0' }).trustProxy).toBe(false);
+    expect(parseConfig({ ...required, TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(parseConfig({ ...required, TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,fd00::/8,loopback' }).trustProxy).toEqual([
+      '127.0.0.1',
+      '10.0.0.0/8',
+      'fd00::/8',
+      'loopback',
+    ]);
+    for (const value of ['yes-please', '10.0.0.0/33', '::1/129', '10.0.0.1/8/1', '300.1.1.1', '1000'])
+      expect(() => parseConfig({ ...required, TRUST_PROXY: value }), value).toThrow(/TRUST_PROXY/);
   });
 
   it('refuses a short JWT secret and a non-boolean flag', () => {

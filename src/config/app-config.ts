@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { Priority } from '../metrics/dimensions.js';
 
 export type NodeEnv = 'development' | 'test' | 'production';
@@ -47,6 +48,12 @@ export abstract class AppConfig {
   declare readonly socketMaxUnsentBytes: number;
   /** Origins allowed to call the API and open the socket from a browser; empty: same origin only. */
   declare readonly corsOrigins: readonly string[];
+  /**
+   * Which proxies may name the client in `X-Forwarded-For`, as Fastify's
+   * `trustProxy` takes it: none (false), all (true), a hop count, or
+   * addresses and CIDR ranges.
+   */
+  declare readonly trustProxy: boolean | number | readonly string[];
 }
 
 export class ConfigError extends Error {}
@@ -57,7 +64,9 @@ const PRIORITIES: readonly Priority[] = ['low', 'medium', 'high', 'urgent'];
 
 /**
  * Parses the environment into an AppConfig, collecting every problem so one
- * failed boot names all the variables that need fixing.
+ * failed boot names all the variables that need fixing. A problem names the
+ * variable and what is wrong with it, never its value: values include
+ * secrets and URLs with passwords, and boot errors end up in logs.
  */
 export function parseConfig(env: Env): AppConfig {
   const problems: string[] = [];
@@ -70,7 +79,7 @@ export function parseConfig(env: Env): AppConfig {
     try {
       return parse(raw.trim());
     } catch (error) {
-      problems.push(`${name} ${(error as Error).message} (got "${raw}")`);
+      problems.push(`${name} ${(error as Error).message}`);
       return fallback as T;
     }
   };
@@ -113,6 +122,7 @@ export function parseConfig(env: Env): AppConfig {
     rateLimitExports: read('RATE_LIMIT_EXPORTS', 10, integer(1, 10_000_000)),
     rateLimitSocketEvents: read('RATE_LIMIT_SOCKET_EVENTS', 120, integer(1, 10_000_000)),
     socketMaxUnsentBytes: read('SOCKET_MAX_UNSENT_BYTES', 1_048_576, integer(65_536, 1_073_741_824)),
+    trustProxy: read('TRUST_PROXY', false, trustedProxies),
   };
 
   if (problems.length > 0) {
@@ -184,17 +194,47 @@ function matching(pattern: RegExp, rule: string) {
 }
 
 function origins(raw: string): string[] {
-  return raw.split(',').map((origin) => {
+  return raw.split(',').map((origin, index) => {
     const value = origin.trim();
-    let parsed: URL;
+    let parsed: URL | null = null;
     try {
       parsed = new URL(value);
     } catch {
-      throw new Error(`has "${value}", which is not an origin such as https://wall.example.com`);
+      // Reported below without the value.
     }
-    if (parsed.origin !== value) throw new Error(`has "${value}"; an origin is scheme://host[:port] only`);
+    if (parsed?.origin !== value) {
+      throw new Error(
+        `entry ${index + 1} is not an origin (scheme://host[:port] only, such as https://wall.example.com)`,
+      );
+    }
     return value;
   });
+}
+
+const PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** `false`, `true`, a hop count, or a comma list of addresses, CIDR ranges and the names above. */
+function trustedProxies(raw: string): boolean | number | string[] {
+  if (/^(true|false)$/i.test(raw)) return raw.toLowerCase() === 'true';
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > 100) throw new Error('must be a hop count of at most 100');
+    return hops === 0 ? false : hops;
+  }
+  return raw.split(',').map((entry, index) => {
+    const value = entry.trim();
+    if (!PROXY_RANGES.includes(value) && !isAddressOrRange(value)) {
+      throw new Error(`entry ${index + 1} is not an IP address, a CIDR range or one of ${PROXY_RANGES.join(', ')}`);
+    }
+    return value;
+  });
+}
+
+function isAddressOrRange(value: string): boolean {
+  const [address, prefix, extra] = value.split('/');
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
 }
 
 function slaTargets(raw: string): Record<Priority, number> {

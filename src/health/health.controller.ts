@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Inject, Optional, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheckService,
@@ -8,10 +8,9 @@ import {
 } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { Public } from '../auth/auth.decorators.js';
-import { CACHE_REDIS } from '../cache/redis-cache-store.js';
+import { RedisHealth } from '../redis/redis-health.js';
 import { HealthResponseDto } from './dto/health.response.dto.js';
 
 const CHECK_TIMEOUT_MS = 1000;
@@ -30,7 +29,7 @@ export class HealthController {
     private readonly typeorm: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
     @InjectDataSource() private readonly db: DataSource,
-    @Inject(CACHE_REDIS) private readonly redis: Redis | null,
+    @Optional() @Inject(RedisHealth) private readonly redis: RedisHealth | null,
   ) {}
 
   @Public()
@@ -66,7 +65,8 @@ export class HealthController {
     return this.indicators
       .check('redis')
       .attempt(async () => {
-        await redis.ping();
+        await redis.client.ping();
+        return { state: redis.state };
       })
       .withTimeout(CHECK_TIMEOUT_MS);
   }

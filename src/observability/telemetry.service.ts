@@ -24,6 +24,13 @@ export class Telemetry {
     registers: [this.registry],
   });
 
+  readonly computationsInFlight = new Gauge({
+    name: 'pulse_analytics_computations_in_flight',
+    help: 'Analytics computations running against the database now, by section',
+    labelNames: ['section'] as const,
+    registers: [this.registry],
+  });
+
   readonly computeSeconds = new Histogram({
     name: 'pulse_analytics_compute_seconds',
     help: 'Time to compute an analytics result from the database',

@@ -1,53 +1,55 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule, type ThrottlerOptions } from '@nestjs/throttler';
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type { FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
-import { CacheModule } from '../cache/cache.module.js';
-import { CacheStore } from '../cache/cache-store.js';
-import { CACHE_REDIS } from '../cache/redis-cache-store.js';
+import { AuthModule } from '../auth/auth.module.js';
+import { TokenService } from '../auth/token.service.js';
 import { AppConfig } from '../config/app-config.js';
-import { FailOpenThrottlerStorage } from './fail-open-storage.js';
-import { isExport, isForcedRecompute } from './rate-limit.decorators.js';
+import { isExport } from './rate-limit.decorators.js';
 import { RateLimitGuard } from './rate-limit.guard.js';
+import { RateLimiter } from './rate-limiter.js';
+import { RateLimiterModule } from './rate-limiter.module.js';
+import { RateLimiterStorage } from './throttler-storage.js';
 
-/** The caller: the token's organization and subject, or the client address before authentication. */
-function caller(req: Record<string, unknown>): string {
-  const request = req as unknown as FastifyRequest;
-  const principal = request.principal;
-  return principal ? `org:${principal.organizationId}:sub:${principal.subject}` : `ip:${request.ip}`;
-}
-
-function organization(req: Record<string, unknown>): string {
-  const request = req as unknown as FastifyRequest;
-  return request.principal ? `org:${request.principal.organizationId}` : `ip:${request.ip}`;
+/**
+ * Who a request counts against. The limits run before authentication, so
+ * the token is read here: a valid one names the organization and subject,
+ * anything else counts against the client address (which comes from the
+ * connection unless TRUST_PROXY says which proxies to believe).
+ */
+function trackers(tokens: TokenService) {
+  const principal = (request: FastifyRequest) => tokens.fromHeader(request.headers.authorization);
+  return {
+    caller: (req: Record<string, unknown>) => {
+      const request = req as unknown as FastifyRequest;
+      const p = principal(request);
+      return p ? `{o${p.organizationId}}:sub:${encodeURIComponent(p.subject)}` : `{ip:${request.ip}}`;
+    },
+    organization: (req: Record<string, unknown>) => {
+      const request = req as unknown as FastifyRequest;
+      const p = principal(request);
+      return p ? `{o${p.organizationId}}` : `{ip:${request.ip}}`;
+    },
+  };
 }
 
 /**
- * Three limits in one Redis, so they hold across instances: every request of
- * a caller; forced recomputes of an organization (the expensive path, admins
- * included); exports of an organization. Counters are fixed windows that the
- * whole fleet shares through one atomic script per request.
+ * Limits shared by every instance through Redis (rate-limiter.ts): requests
+ * per caller and exports per organization here, at the door; forced
+ * recomputes per organization where they are charged (ForcedRecomputes),
+ * the gateway's socket events in realtime/.
  */
 @Module({
   imports: [
+    RateLimiterModule,
     ThrottlerModule.forRootAsync({
-      imports: [CacheModule],
-      inject: [AppConfig, CACHE_REDIS, CacheStore],
-      useFactory: (config: AppConfig, redis: Redis | null, cache: CacheStore) => {
+      imports: [AuthModule, RateLimiterModule],
+      inject: [AppConfig, TokenService, RateLimiter],
+      useFactory: (config: AppConfig, tokens: TokenService, limiter: RateLimiter) => {
         const ttl = config.rateLimitWindowSeconds * 1000;
-        const prefix = `${config.redisKeyPrefix}:rl`;
+        const { caller, organization } = trackers(tokens);
         const throttlers: ThrottlerOptions[] = [
           { name: 'default', ttl, limit: config.rateLimitRequests, getTracker: caller },
-          {
-            name: 'forced',
-            ttl,
-            limit: config.rateLimitForced,
-            getTracker: organization,
-            skipIf: (context) => !isForcedRecompute(context),
-            setHeaders: false,
-          },
           {
             name: 'exports',
             ttl,
@@ -59,19 +61,9 @@ function organization(req: Record<string, unknown>): string {
         ];
         return {
           throttlers,
-          // One counter per limit and tracker, whatever the route.
-          generateKey: (_context, tracker, name) => `${prefix}:${name}:${tracker}`,
-          // The limits share the cache's Redis client, and its view of whether Redis answers;
-          // in embedded mode (one process) the throttler's own in-memory storage counts.
-          ...(redis
-            ? {
-                storage: new FailOpenThrottlerStorage(
-                  new ThrottlerStorageRedisService(redis),
-                  () => cache.isReady(),
-                  () => cache.suspect(),
-                ),
-              }
-            : {}),
+          // One counter per limit and tracker, whatever the route; the tracker names the Redis slot.
+          generateKey: (_context, tracker, name) => `${tracker}:${name}`,
+          storage: new RateLimiterStorage(limiter),
         };
       },
     }),

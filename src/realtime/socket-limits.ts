@@ -47,7 +47,8 @@ export class SocketLimits {
 
   private limitMessages(socket: AnalyticsSocket): void {
     const { organizationId, subject } = socket.data;
-    const key = `socket:${organizationId}:${subject}`;
+    // In the organization's Redis Cluster slot, apart from the HTTP counts of the same caller.
+    const key = `{o${organizationId}}:socket:${encodeURIComponent(subject)}`;
     const limit = this.config.rateLimitSocketEvents;
     let chain = Promise.resolve();
     let pending = 0;

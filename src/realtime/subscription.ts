@@ -46,7 +46,8 @@ export function normalizeSubscription(message: unknown): NormalizedSubscription 
   if (typeof granularity !== 'string' || !(GRANULARITIES as readonly string[]).includes(granularity)) {
     throw new SubscriptionError(`granularity must be one of ${GRANULARITIES.join(', ')}`);
   }
-  if (typeof window !== 'string' || !(window in WINDOWS)) {
+  // Own keys only: `'toString' in WINDOWS` is true.
+  if (typeof window !== 'string' || !Object.hasOwn(WINDOWS, window)) {
     throw new SubscriptionError(`window must be one of ${Object.keys(WINDOWS).join(', ')}`);
   }
   const zone = typeof timezone === 'string' ? canonicalZone(timezone) : null;

@@ -13,15 +13,15 @@ import { Public } from '../auth/auth.decorators.js';
 import { notFound } from '../common/errors.js';
 import { Optional } from '../common/validation.js';
 
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  'wallboard.js': 'text/javascript; charset=utf-8',
-  'wallboard.css': 'text/css; charset=utf-8',
-};
-
 /** Read once at start-up: the page and its two assets ship with the service (copied into dist by nest build). */
 const read = (file: string) => readFileSync(new URL(`./wallboard/${file}`, import.meta.url), 'utf8');
-const FILES: Readonly<Record<string, string>> = Object.fromEntries(
-  ['index.html', ...Object.keys(CONTENT_TYPES)].map((file) => [file, read(file)]),
+const PAGE = read('index.html');
+/** The assets by name; a Map, so a name like `constructor` finds nothing. */
+const ASSETS: ReadonlyMap<string, { type: string; text: string }> = new Map(
+  [
+    ['wallboard.js', 'text/javascript; charset=utf-8'],
+    ['wallboard.css', 'text/css; charset=utf-8'],
+  ].map(([file, type]) => [file, { type, text: read(file) }]),
 );
 
 /** The page reads the token from its own URL; the server only lets the parameter through. */
@@ -51,14 +51,14 @@ export class WallboardController {
   @Header('content-type', 'text/html; charset=utf-8')
   @Header('cache-control', 'no-cache')
   page(@Query() _query: WallboardQueryDto): string {
-    return FILES['index.html'];
+    return PAGE;
   }
 
   @Get(':asset')
   @ApiExcludeEndpoint()
   asset(@Param('asset') asset: string): Response {
-    const type = CONTENT_TYPES[asset];
-    if (!type) throw notFound('asset');
-    return new Response(FILES[asset], { headers: { 'content-type': type, 'cache-control': 'no-cache' } });
+    const found = ASSETS.get(asset);
+    if (!found) throw notFound('asset');
+    return new Response(found.text, { headers: { 'content-type': found.type, 'cache-control': 'no-cache' } });
   }
 }

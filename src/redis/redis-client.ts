@@ -1,22 +1,26 @@
 import { Redis } from 'ioredis';
 import type { AppConfig } from '../config/app-config.js';
 
+/** ioredis's own timer only clears commands whose reply never comes; RedisHealth sets the real deadline. */
+const BACKSTOP_TIMEOUT_FACTOR = 20;
+
 /**
  * A Redis client that fails fast instead of waiting: commands are refused at
- * once while disconnected (no offline queue), time out after a short bound,
- * and reconnects retry at most a second apart. A Redis outage then costs a
- * request one quick error, never the tens of seconds of ioredis's defaults.
+ * once while disconnected (no offline queue) and reconnects retry at most half a
+ * second apart. Deadlines per call are RedisHealth's (see deadline.ts), so a
+ * Redis outage costs a request one quick error, never the tens of seconds of
+ * ioredis's defaults.
  */
 export function createRedisClient(config: AppConfig, connectionName: string): Redis {
   const client = new Redis(config.redisUrl, {
     connectionName,
     enableOfflineQueue: false,
-    commandTimeout: config.redisCommandTimeoutMs,
+    commandTimeout: config.redisCommandTimeoutMs * BACKSTOP_TIMEOUT_FACTOR,
     connectTimeout: 1000,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     enableAutoPipelining: true,
-    retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
+    retryStrategy: (attempt) => Math.min(50 * attempt, 500),
   });
   // Connection errors are reported through the clients' state; without a
   // listener ioredis would print each reconnect attempt as unhandled.

@@ -10,6 +10,7 @@ import type { CreateTicketDto } from './dto/create-ticket.dto.js';
 import type { ListTicketsQueryDto } from './dto/list-tickets.query.dto.js';
 import type { UpdateTicketDto } from './dto/update-ticket.dto.js';
 import { TICKETS_COMMITTED, TicketChange, TicketsCommittedEvent } from './events/tickets-committed.event.js';
+import { TICKETS_WRITING, TicketsWritingEvent } from './events/tickets-writing.event.js';
 import { applyTicketInput, type TicketState } from './ticket-rules.js';
 import type { Ticket } from './ticket.entity.js';
 import { TicketsRepository, UNIQUE_EXTERNAL_ID, type TicketRow } from './tickets.repository.js';
@@ -30,24 +31,24 @@ export class TicketsService {
   async create(organizationId: number, input: CreateTicketDto): Promise<TicketResource> {
     const now = new Date();
     const state = stateOrThrow(applyTicketInput(null, input, now));
-    const [created] = await this.tickets.transaction(async (manager) => {
+    const changes = await this.tickets.transaction(async (manager) => {
       const rows = await this.tickets.insert(manager, organizationId, [{ id: randomUUID(), state }], now, true);
       if (rows.length === 0) throw await this.duplicate(manager, organizationId, state.external_id!);
-      return rows;
+      return this.writing(manager, organizationId, [new TicketChange(null, rows[0])]);
     });
-    await this.committed(organizationId, [new TicketChange(null, created)], now);
-    return resource(created);
+    await this.committed(organizationId, changes, now);
+    return resource(changes[0].after);
   }
 
   async update(organizationId: number, id: string, input: UpdateTicketDto): Promise<TicketResource> {
     const now = new Date();
-    const change = await this.tickets
+    const changes = await this.tickets
       .transaction(async (manager) => {
         const current = await this.tickets.findById(manager, organizationId, id, true);
         if (!current) throw notFound('ticket');
         const state = stateOrThrow(applyTicketInput(current, input, now));
         const [updated] = await this.tickets.update(manager, organizationId, [{ id, state }], now);
-        return new TicketChange(current, updated);
+        return this.writing(manager, organizationId, [new TicketChange(current, updated)]);
       })
       .catch(async (error: unknown) => {
         if (isUniqueViolation(error) && input.external_id) {
@@ -55,8 +56,8 @@ export class TicketsService {
         }
         throw error;
       });
-    await this.committed(organizationId, [change], now);
-    return resource(change.after);
+    await this.committed(organizationId, changes, now);
+    return resource(changes[0].after);
   }
 
   /**
@@ -81,8 +82,8 @@ export class TicketsService {
     const now = new Date();
     for (let attempt = 1; ; attempt++) {
       try {
-        const changes = await this.tickets.transaction((manager) =>
-          this.writeBatch(manager, organizationId, items, now),
+        const changes = await this.tickets.transaction(async (manager) =>
+          this.writing(manager, organizationId, await this.writeBatch(manager, organizationId, items, now)),
         );
         await this.committed(organizationId, changes, now);
         const inserted = changes.filter((c) => c.before === null).length;
@@ -147,6 +148,16 @@ export class TicketsService {
       ...inserted.map((t) => new TicketChange(null, t)),
       ...updated.map((t) => new TicketChange(before.get(t.id)!, t)),
     ];
+  }
+
+  /** Inside the transaction, once the rows are written: what listeners record commits with them. */
+  private async writing(
+    manager: EntityManager,
+    organizationId: number,
+    changes: TicketChange[],
+  ): Promise<TicketChange[]> {
+    await this.events.emitAsync(TICKETS_WRITING, new TicketsWritingEvent(organizationId, changes, manager));
+    return changes;
   }
 
   /** After commit: listeners (cache invalidation among them) finish before the write answers. */

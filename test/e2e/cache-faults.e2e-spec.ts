@@ -82,6 +82,51 @@ describe('with Redis unreachable from the start', () => {
     expect(after.body.total_count).toBe(1);
   });
 
+  it('shares identical computations: one at a time, and none older than the request', async () => {
+    const organizationId = newOrganizationId();
+    const agent = new Api(server.url, tokenFor(organizationId, 'agent'));
+    const executor = server.app.get(CachedExecutor);
+    let running = 0;
+    let most = 0;
+    let computed = 0;
+    const request = {
+      organizationId,
+      section: 'dashboard' as const,
+      metrics: ['ticket_count' as const],
+      query: { q: 'burst' },
+      fresh: false,
+      compute: async () => {
+        running += 1;
+        computed += 1;
+        most = Math.max(most, running);
+        const count = (await agent.get('/api/v1/tickets')).body.items.length;
+        await sleep(30);
+        running -= 1;
+        return { count };
+      },
+    };
+    const first = await Promise.all(Array.from({ length: 100 }, () => executor.run(request)));
+    expect(new Set(first.map((r) => r.cache))).toEqual(new Set(['ERROR']));
+    expect(most).toBe(1);
+    expect(computed).toBeLessThanOrEqual(2);
+
+    // A request that arrives after a write never joins a computation that began before it.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow = executor.run({
+      ...request,
+      compute: async () => {
+        await gate;
+        return { count: 'before the write' };
+      },
+    });
+    expect((await agent.post('/api/v1/tickets', buildTicket())).status).toBe(201);
+    const after = executor.run(request);
+    release();
+    expect(JSON.parse((await slow).body)).toEqual({ count: 'before the write' });
+    expect(JSON.parse((await after).body)).toEqual({ count: 1 });
+  });
+
   it('reports Redis down on /health but stays 200', async () => {
     const health = await api.get('/health');
     expect(health.status).toBe(200);

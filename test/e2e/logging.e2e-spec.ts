@@ -1,12 +1,15 @@
 import { Api, qs } from '../support/http.js';
 import { newOrganizationId, startApp, tokenFor, type TestApp } from '../support/app.js';
 
+// One destination for every app of the file: nestjs-pino keeps one root logger per process.
+const lines: Record<string, any>[] = [];
+const destination = { write: (line: string) => void lines.push(JSON.parse(line)) };
+
 describe('request log', () => {
   let server: TestApp;
-  const lines: Record<string, any>[] = [];
 
   beforeAll(async () => {
-    server = await startApp({ LOG_LEVEL: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    server = await startApp({ LOG_LEVEL: 'info' }, destination);
   });
   afterAll(() => server.close());
 
@@ -44,5 +47,42 @@ describe('request log', () => {
     const id = response.headers.get('x-request-id')!;
     await expect.poll(() => requestLines(id).length).toBe(1);
     expect(JSON.stringify(lines)).not.toContain(token);
+  });
+
+  it('logs the connection’s address, whatever X-Forwarded-For claims (TRUST_PROXY off by default)', async () => {
+    const response = await fetch(`${server.url}/health`, { headers: { 'x-forwarded-for': '203.0.113.7' } });
+    const id = response.headers.get('x-request-id')!;
+    await expect.poll(() => requestLines(id).length).toBe(1);
+    expect(requestLines(id)[0].req.remoteAddress).toBe('127.0.0.1');
+  });
+});
+
+describe('request log behind a trusted proxy (TRUST_PROXY)', () => {
+  const servers: TestApp[] = [];
+  afterAll(() => Promise.all(servers.map((s) => s.close())));
+
+  /** The client address the log shows for a request from loopback claiming `forwardedFor`. */
+  async function loggedAddress(trustProxy: string, forwardedFor: string): Promise<string> {
+    const server = await startApp({ LOG_LEVEL: 'info', TRUST_PROXY: trustProxy }, destination);
+    servers.push(server);
+    const response = await fetch(`${server.url}/health`, { headers: { 'x-forwarded-for': forwardedFor } });
+    const id = response.headers.get('x-request-id')!;
+    const line = () => lines.find((l) => l.req?.id === id && l.res);
+    await expect.poll(line).toBeDefined();
+    return line()!.req.remoteAddress;
+  }
+
+  it('takes the client from X-Forwarded-For when the connection comes from a listed proxy', async () => {
+    expect(await loggedAddress('127.0.0.1', '203.0.113.7')).toBe('203.0.113.7');
+    expect(await loggedAddress('10.0.0.0/8, loopback', '198.51.100.1, 10.1.2.3')).toBe('198.51.100.1');
+  });
+
+  it('ignores X-Forwarded-For from an address that is not a listed proxy', async () => {
+    expect(await loggedAddress('10.0.0.0/8', '203.0.113.7')).toBe('127.0.0.1');
+  });
+
+  it('with a hop count, trusts that many proxies from the connection inward', async () => {
+    expect(await loggedAddress('1', '198.51.100.1, 203.0.113.7')).toBe('203.0.113.7');
+    expect(await loggedAddress('2', '198.51.100.1, 203.0.113.7')).toBe('198.51.100.1');
   });
 });

@@ -147,27 +147,147 @@ describe('two instances sharing one Redis', () => {
   });
 });
 
-describe('while the rate-limit store is down', () => {
+describe('a burst on two instances while Redis is slow', () => {
+  const LIMIT = 50;
+  let redis: TestRedisServer;
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    redis = await TestRedisServer.start();
+    const overrides = { REDIS_URL: redis.url, RATE_LIMIT_REQUESTS: String(LIMIT), RATE_LIMIT_WINDOW_SECONDS: '300' };
+    [a, b] = await Promise.all([startApp(overrides), startApp(overrides)]);
+  });
+  afterAll(async () => {
+    await Promise.all([a.close(), b.close()]);
+    await redis.stop();
+  });
+
+  it('lets through no more than the limit, and keeps the cache on', async () => {
+    const token = tokenFor(newOrganizationId(), 'viewer');
+    const apis = [new Api(a.url, token), new Api(b.url, token)];
+    // Redis answers 400 ms late twice during the burst: longer than a cache read waits.
+    const stalls = (async () => {
+      await redis.stall(400);
+      await redis.stall(400);
+    })();
+    const statuses = await Promise.all(
+      Array.from({ length: 6 * LIMIT }, (_, i) => apis[i % 2].get(series()).then((response) => response.status)),
+    );
+    await stalls;
+    const allowed = statuses.filter((status) => status === 200).length;
+    expect(statuses.filter((status) => status !== 200 && status !== 429)).toEqual([]);
+    expect(allowed).toBeLessThanOrEqual(LIMIT);
+    expect(allowed).toBeGreaterThanOrEqual(LIMIT - 1);
+    // Slow is not down: both instances serve from the cache again at once.
+    for (const api of apis) {
+      const health = await api.get<{ details: { redis: { state: string } } }>('/health');
+      expect(health.body.details.redis.state).toBe('up');
+    }
+  });
+});
+
+describe('requests without a valid token', () => {
+  let server: TestApp;
+  beforeAll(async () => {
+    // Every test shares 127.0.0.1: a key prefix of its own keeps this address's count apart.
+    server = await startApp({ RATE_LIMIT_REQUESTS: '5', REDIS_KEY_PREFIX: `anon${newOrganizationId()}` });
+  });
+  afterAll(() => server.close());
+
+  it('are limited by client address: 401 up to the limit, then 429', async () => {
+    const anonymous = new Api(server.url);
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i += 1) statuses.push((await anonymous.get('/api/v1/tickets')).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+  });
+
+  it('cannot pick a new address with X-Forwarded-For (TRUST_PROXY off by default)', async () => {
+    const fresh = await startApp({ RATE_LIMIT_REQUESTS: '5', REDIS_KEY_PREFIX: `anon${newOrganizationId()}` });
+    try {
+      const anonymous = new Api(fresh.url);
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i += 1) {
+        statuses.push((await anonymous.get('/api/v1/tickets', { 'x-forwarded-for': `203.0.113.${i + 1}` })).status);
+      }
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('behind a trusted proxy, counts each forwarded client apart', async () => {
+    const proxied = await startApp({
+      RATE_LIMIT_REQUESTS: '5',
+      REDIS_KEY_PREFIX: `anon${newOrganizationId()}`,
+      TRUST_PROXY: '127.0.0.1',
+    });
+    try {
+      const anonymous = new Api(proxied.url);
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i += 1) {
+        statuses.push((await anonymous.get('/api/v1/tickets', { 'x-forwarded-for': `203.0.113.${i + 1}` })).status);
+      }
+      expect(statuses).toEqual(Array(8).fill(401));
+      // One forwarded client still meets its own limit.
+      for (let i = 0; i < 5; i += 1) await anonymous.get('/api/v1/tickets', { 'x-forwarded-for': '198.51.100.9' });
+      expect((await anonymous.get('/api/v1/tickets', { 'x-forwarded-for': '198.51.100.9' })).status).toBe(429);
+    } finally {
+      await proxied.close();
+    }
+  });
+});
+
+describe('the forced-recompute budget and validation', () => {
+  let server: TestApp;
+  beforeAll(async () => {
+    server = await startApp({ RATE_LIMIT_FORCED: '2' });
+  });
+  afterAll(() => server.close());
+
+  it('is not charged for requests that validation refuses', async () => {
+    const admin = new Api(server.url, tokenFor(newOrganizationId(), 'admin'));
+    for (let i = 0; i < 5; i += 1) {
+      expect((await admin.get(series({ use_cache: 'false', granularity: 'fortnightly' }))).status).toBe(400);
+      expect((await admin.get(series({ use_cache: 'nope' }))).status).toBe(400);
+    }
+    expect((await admin.get(series({ use_cache: 'false' }))).status).toBe(200);
+    expect((await admin.get(series({ use_cache: 'false' }))).status).toBe(200);
+    expectError(await admin.get(series({ use_cache: 'false' })), 429, 'forced recomputes');
+  });
+});
+
+describe('while Redis is down', () => {
   let redis: TestRedisServer;
   let server: TestApp;
   beforeAll(async () => {
     redis = await TestRedisServer.start();
-    server = await startApp({ REDIS_URL: redis.url, RATE_LIMIT_REQUESTS: '2' });
+    server = await startApp({ REDIS_URL: redis.url, RATE_LIMIT_REQUESTS: '3' });
   });
   afterAll(async () => {
     await server.close();
     await redis.stop();
   });
 
-  it('lets requests through rather than refusing them, and limits again once it is back', async () => {
+  it('still limits, counting on from what Redis said last, and counts in Redis again once it is back', async () => {
     const api = new Api(server.url, tokenFor(newOrganizationId(), 'viewer'));
+    expect((await api.get(series())).status).toBe(200);
     await redis.stop();
-    for (let i = 0; i < 5; i += 1) {
+    for (let i = 0; i < 2; i += 1) {
       const response = await api.get(series());
       expect(response.status).toBe(200);
       expect(response.headers.get('x-cache')).toBe('ERROR');
     }
+    expectError(await api.get(series()), 429, '3 requests per caller');
     await redis.launch();
-    await expect.poll(async () => (await api.get(series())).status, { timeout: 5000, interval: 100 }).toBe(429);
+    // The restarted Redis is empty: a new count starts there, and the limit holds again.
+    await expect
+      .poll(
+        async () => (await api.get<{ details: { redis: { state?: string } } }>('/health')).body.details.redis.state,
+        { timeout: 5000 },
+      )
+      .toBe('up');
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i += 1) statuses.push((await api.get(series())).status);
+    expect(statuses.at(-1)).toBe(429);
   });
 });

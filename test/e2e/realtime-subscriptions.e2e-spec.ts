@@ -196,8 +196,10 @@ describe('subscriptions under any interleaving (fast-check)', () => {
       const data = await Promise.all(sockets.map((s) => s.next('subscription_data')));
       expect(new Set(data.map((d) => JSON.stringify(d))).size).toBeLessThanOrEqual(2);
       expect(sockets.every((s) => s.count('subscription_data') === 1)).toBe(true);
-      // One build for the first socket and one for all that came while it ran: two series each.
-      expect((await runs()) - before).toBe(2 * subscription.metrics.length);
+      // One build for the first socket(s) and at most one for all that came while it ran: two series each.
+      const builds = ((await runs()) - before) / subscription.metrics.length;
+      expect(builds).toBeGreaterThanOrEqual(1);
+      expect(builds).toBeLessThanOrEqual(2);
     } finally {
       database.release();
       sockets.forEach((s) => s.close());

@@ -389,6 +389,31 @@ describe('security: endpoints, tokens and roles (API.md §1)', () => {
     });
   });
 
+  describe('every protected endpoint answers 401 before it looks at the input', () => {
+    // Input the endpoint would refuse with 400 if the caller were authenticated.
+    const inputs: [string, string][] = [
+      ['an undeclared query parameter', 'token=x'],
+      ['a query value holding NUL', 'foo=%00'],
+    ];
+    const callers: [string, Record<string, string>][] = [
+      ['no token', {}],
+      ['a bad token', { authorization: 'Bearer not-a-jwt' }],
+    ];
+    const rows = ENDPOINTS.flatMap((e) =>
+      inputs.flatMap(([input, extra]) =>
+        callers.map(([caller, headers]) => [e.key, input, caller, e, extra, headers] as const),
+      ),
+    );
+
+    it.each(rows)('%s with %s and %s', async (_, __, ___, e, extra, headers) => {
+      const req = e.request(own);
+      const path = `${req.path}${req.path.includes('?') ? '&' : '?'}${extra}`;
+      // An unknown body property too, where a body can be sent at all.
+      const body = req.method === 'GET' ? undefined : { ...(req.body as object | undefined), undeclared: 'x' };
+      expectError(await send(anonymous, { ...req, path, body }, headers), 401);
+    });
+  });
+
   describe('the socket handshake with every bad token → connect_error "unauthorized"', () => {
     const sockets: TestSocket[] = [];
     afterEach(() => sockets.splice(0).forEach((s) => s.close()));

@@ -149,6 +149,22 @@ describe('validation and auth (API.md §1–§2)', () => {
       expectError(await api.get(`${SERIES}${qs({ ...RANGE, [name]: value })}`), 400, name);
     });
 
+    it.each([
+      ['start_date', '2025-01-01T00:00:00+25:00'],
+      ['start_date', '2025-01-01T00:00:00+99:99'],
+      ['end_date', '2025-01-03T00:00:00+24:00'],
+      ['end_date', '2025-01-02T00:00:00-05:60'],
+    ])('rejects an impossible offset in %s=%j', async (name, value) => {
+      expectError(await api.get(`${SERIES}${qs({ ...RANGE, [name]: value })}`), 400, name);
+    });
+
+    it('accepts the widest offsets, ±18:00 (control)', async () => {
+      const range = { start_date: '2025-01-01T00:00:00+18:00', end_date: '2025-01-02T00:00:00-18:00' };
+      const res = await api.get(`${SERIES}${qs(range)}`);
+      expect(res.status, res.text).toBe(200);
+      expect(res.body).toMatchObject({ start_date: '2024-12-31T06:00:00Z', end_date: '2025-01-02T18:00:00Z' });
+    });
+
     it.each(['Mars/Phobos', '+02:00', 'UTC+2', 'Europe/Nowhere'])('rejects timezone=%j', async (timezone) => {
       expectError(await api.get(`${SERIES}${qs({ ...RANGE, timezone })}`), 400, 'timezone');
     });
@@ -244,6 +260,88 @@ describe('validation and auth (API.md §1–§2)', () => {
     });
   });
 
+  describe('a body on the endpoints that take none', () => {
+    const cachedSeries = `${SERIES}${qs(RANGE)}`;
+
+    it.each([
+      ['an unknown property', { foo: 1 }, 'property foo should not exist'],
+      ['organization_id', { organization_id: 1, pattern: 'all' }, 'property organization_id should not exist'],
+      ['a JSON array', [1], 'takes no body'],
+      ['a JSON scalar', 5, 'takes no body'],
+    ])('DELETE /analytics/cache with %s is refused and invalidates nothing', async (_, body, message) => {
+      const api = apiFor('admin');
+      expect((await api.get(cachedSeries)).status).toBe(200);
+      expect((await api.get(cachedSeries)).headers.get('x-cache')).toBe('HIT');
+      expectError(await api.request('DELETE', '/api/v1/analytics/cache', body), 400, message);
+      expect((await api.get(cachedSeries)).headers.get('x-cache')).toBe('HIT');
+    });
+
+    it.each([
+      ['an unknown property', { foo: 1 }, 'property foo should not exist'],
+      ['a JSON array', [], 'takes no body'],
+    ])('POST /analytics/refresh-cache with %s is refused', async (_, body, message) => {
+      expectError(await apiFor('admin').post('/api/v1/analytics/refresh-cache', body), 400, message);
+    });
+
+    it('accepts no body or an empty object (control)', async () => {
+      const api = apiFor('admin');
+      expect((await api.delete('/api/v1/analytics/cache')).status).toBe(200);
+      expect((await api.request('DELETE', '/api/v1/analytics/cache', {})).status).toBe(200);
+      expect((await api.post('/api/v1/analytics/refresh-cache')).status).toBe(202);
+      expect((await api.post('/api/v1/analytics/refresh-cache', {})).status).toBe(202);
+    });
+  });
+
+  describe('names of properties every object has (constructor, __proto__, toString...)', () => {
+    const NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'];
+
+    it.each(NAMES)('GET /wallboard/%s is a 404', async (name) => {
+      expectError(await anonymous.get(`/wallboard/${name}`), 404);
+    });
+
+    it.each(NAMES)('refuses %s as a query parameter, with a query DTO and without', async (name) => {
+      const api = apiFor('admin');
+      expectError(await api.get(`${SERIES}${qs({ ...RANGE, [name]: 'x' })}`), 400, name);
+      expectError(await api.get(`/api/v1/tickets${qs({ [name]: 'x' })}`), 400, name);
+      expectError(await api.get(`/api/v1/analytics/cache/stats${qs({ [name]: 'x' })}`), 400, name);
+    });
+
+    it.each(NAMES.filter((name) => name !== '__proto__'))('refuses %s as a body property', async (name) => {
+      const api = apiFor('admin');
+      const body = { metric_types: ['ticket_count'], ...RANGE };
+      const path = '/api/v1/analytics/aggregations';
+      expectError(await api.post(path, { ...body, [name]: 1 }), 400, name);
+      expectError(await api.post(path, { ...body, filters: { [name]: ['x'] } }), 400, `filters.${name}`);
+      expectError(await api.post('/api/v1/tickets', buildTicket({ [name]: 'x' })), 400, name);
+    });
+
+    it('counts a category or assignee named __proto__ or constructor like any other', async () => {
+      const api = apiFor('agent');
+      const names = ['__proto__', 'constructor', 'tostring'];
+      for (const name of names) {
+        const res = await api.post(
+          '/api/v1/tickets',
+          buildTicket({ category: name, assignee_id: name, created_at: '2025-01-01T12:00:00Z' }),
+        );
+        expect(res.status, res.text).toBe(201);
+      }
+      const expected = Object.fromEntries(names.map((name) => [name, 1]));
+      for (const field of ['category', 'assignee_id']) {
+        const res = await api.get(`/api/v1/analytics/distribution/${field}${qs(RANGE)}`);
+        expect(res.status, res.text).toBe(200);
+        expect(res.body).toMatchObject({ distribution: expected, total: 3 });
+      }
+      const dashboard = await api.get(`/api/v1/analytics/dashboard${qs(RANGE)}`);
+      expect(dashboard.body.category_breakdown).toEqual(expected);
+      const aggregations = await api.post('/api/v1/analytics/aggregations', {
+        metric_types: ['ticket_count'],
+        ...RANGE,
+        group_by: ['category'],
+      });
+      expect(aggregations.body.results[0].breakdown.category).toEqual(expected);
+    });
+  });
+
   describe('ticket create body', () => {
     let api: Api;
     let org: number;
@@ -273,6 +371,8 @@ describe('validation and auth (API.md §1–§2)', () => {
       ['created_at', { created_at: 'yesterday' }],
       ['created_at', { created_at: null }],
       ['first_response_at', { first_response_at: 'soon' }],
+      ['created_at', { created_at: '2025-01-01T00:00:00+24:00' }],
+      ['first_response_at', { created_at: '2025-01-01T00:00:00Z', first_response_at: '2025-01-02T00:00:00+05:60' }],
     ])('rejects an invalid %s: %j', async (field, overrides) => {
       expectError(await api.post('/api/v1/tickets', buildTicket(overrides)), 400, field);
     });

@@ -33,7 +33,10 @@ export class TestRedisServer {
   async launch(): Promise<void> {
     this.process = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      // DEBUG SLEEP lets a test make Redis slow without making it dead.
+      `--port ${this.port} --bind 127.0.0.1 --save '' --appendonly no --enable-debug-command yes`
+        .split(' ')
+        .map((arg) => (arg === "''" ? '' : arg)),
       {
         stdio: 'ignore',
       },
@@ -55,6 +58,16 @@ export class TestRedisServer {
       }
     }
     client.disconnect();
+  }
+
+  /** Redis busy for `ms` (DEBUG SLEEP): slow, not dead; every command sent meanwhile waits. */
+  async stall(ms: number): Promise<void> {
+    const client = new Redis(this.port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+    try {
+      await client.call('DEBUG', 'SLEEP', String(ms / 1000));
+    } finally {
+      client.disconnect();
+    }
   }
 
   /** SIGSTOP: connections stay open, nothing answers, data is kept. */

@@ -1,0 +1,17 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * A Lua script on `client`, sent by its SHA1 (EVALSHA, with ioredis falling
+ * back to EVAL once when Redis does not know it yet), so a hot path does not
+ * send and hash the script's text on every call.
+ */
+export function defineScript<T>(
+  client: Redis,
+  name: string,
+  lua: string,
+): (keys: readonly string[], args: readonly (string | number)[]) => Promise<T> {
+  client.defineCommand(name, { lua });
+  // defineCommand adds the command to the client at run time; its type cannot know it.
+  const command = (client as unknown as Record<string, (...args: unknown[]) => Promise<T>>)[name].bind(client);
+  return (keys, args) => command(keys.length, ...keys, ...args);
+}
