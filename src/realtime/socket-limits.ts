@@ -59,7 +59,8 @@ export class SocketLimits {
         `try again in ${retryAfterSeconds} s`;
       const ack = packet.at(-1);
       if (typeof ack === 'function') (ack as (reply: unknown) => void)({ ok: false, error });
-      socket.emit('exception', { status: 'error', message: error });
+      // One exception per run of refusals: a flood is not answered message for message.
+      if (refusedInARow === 0) socket.emit('exception', { status: 'error', message: error });
       refusedInARow += 1;
       if (refusedInARow >= limit) this.dismiss(socket, 'too many messages over the rate limit; disconnecting');
     };
@@ -97,8 +98,6 @@ export class SocketLimits {
       setImmediate(() => {
         this.logger.warn(`socket ${socket.id} of organization ${socket.data.organizationId} left ${cap} bytes unread`);
         this.dismiss(socket, `more than ${cap} bytes sent to this socket are unread; disconnecting`);
-        // A client that does not read would hold what is queued until its ping times out.
-        setTimeout(() => socket.conn.close(true), DRAIN_GRACE_MS).unref();
       });
     });
   }
@@ -117,10 +116,31 @@ export class SocketLimits {
     socket.once('disconnect', () => clearTimeout(timer));
   }
 
-  /** Tells the client why (it sees `exception`, then the "io server disconnect" reason) and disconnects it. */
+  /**
+   * Tells the client why (it sees `exception`, then the "io server
+   * disconnect" reason) and disconnects it. A client that does not read
+   * would otherwise keep what is queued for it, and go on costing the
+   * parsing of what it sends, until its ping times out: its connection is
+   * dropped after a grace period.
+   */
   private dismiss(socket: AnalyticsSocket, reason: string): void {
     if (!socket.connected) return;
     socket.emit('exception', { status: 'error', message: reason });
     socket.disconnect(true);
+    setTimeout(() => drop(socket), DRAIN_GRACE_MS).unref();
   }
+}
+
+/**
+ * Ends the connection at once: engine.io's close with discard frees its
+ * write buffer. Over a WebSocket opened directly (not upgraded from
+ * polling), the TCP socket of the connection's first request is the
+ * WebSocket's, and is destroyed too: ws would wait 30 s for the closing
+ * handshake of a peer that does not read.
+ */
+function drop(socket: AnalyticsSocket): void {
+  const connection = socket.conn;
+  if (connection.readyState === 'closed') return;
+  connection.close(true);
+  if (connection.transport.name === 'websocket' && !connection.upgraded) connection.request.socket.destroy();
 }

@@ -38,6 +38,10 @@ describe('socket message rate limit', () => {
     expect(await socket.next('exception')).toEqual({ status: 'error', message: refused.error });
 
     // The count belongs to the caller, not to one socket; another caller has its own.
+    // One exception for a run of refusals, an ack error for each.
+    expect(await socket.emit('ping')).toMatchObject({ ok: false });
+    expect(socket.count('exception')).toBe(1);
+
     const sameCaller = await open(tokenFor(organizationId, 'viewer'));
     expect(await sameCaller.emit('ping')).toMatchObject({ ok: false });
     const otherCaller = await open(tokenFor(organizationId, 'agent'));
