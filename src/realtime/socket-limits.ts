@@ -140,7 +140,7 @@ export class SocketLimits {
  */
 function drop(socket: AnalyticsSocket): void {
   const connection = socket.conn;
-  if (connection.readyState === 'closed') return;
-  connection.close(true);
+  if (connection.readyState !== 'closed') connection.close(true);
+  // Also once engine.io has closed: ws may still be waiting for the peer's closing handshake.
   if (connection.transport.name === 'websocket' && !connection.upgraded) connection.request.socket.destroy();
 }

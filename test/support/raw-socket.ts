@@ -16,9 +16,13 @@ export class RawSocket {
   private upgraded = false;
   private waiters: (() => void)[] = [];
 
+  /** Settles when the TCP connection has closed (a client that does not read learns it from a failed write). */
+  readonly closed: Promise<void>;
+
   private constructor(private readonly tcp: Socket) {
     tcp.on('data', (chunk: Buffer) => this.receive(chunk));
     tcp.on('error', () => undefined);
+    this.closed = new Promise((resolve) => tcp.once('close', () => resolve()));
   }
 
   static async open(baseUrl: string, token: string): Promise<RawSocket> {
