@@ -35,10 +35,26 @@ const { port } = new URL(service.url);
 const org = randomInt(1, 2 ** 47);
 const token = (sub, role = 'viewer') => signToken({ sub, org_id: org, role }, config.jwtSecret, 3600);
 const status = () => readFileSync(`/proc/${service.pid}/status`, 'utf8');
-const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(status())[1]) / 1024;
+let serviceEnded = null;
+/** Set at the end of the run: the healthy sockets' own disconnects then are not counted. */
+let finished = false;
+const rssMb = () => {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(status())[1]) / 1024;
+  } catch {
+    serviceEnded ??= `${service.ended} at ${((performance.now() - origin) / 1000).toFixed(1)} s`;
+    return 0;
+  }
+};
+let lastCpu = 0;
 const cpuSeconds = () => {
-  const fields = readFileSync(`/proc/${service.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  try {
+    const fields = readFileSync(`/proc/${service.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    lastCpu = (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    // The process has ended: its last reading stands.
+  }
+  return lastCpu;
 };
 
 /** A WebSocket frame from the client (masked), as text. */
@@ -118,7 +134,7 @@ const healthy = await Promise.all(
         const record = { socket, arrivals: [], disconnects: 0, reasons: [] };
         socket.on('periodic_update', () => record.arrivals.push(performance.now()));
         socket.on('disconnect', (reason) => {
-          record.disconnects += 1;
+          if (!finished) record.disconnects += 1;
           record.reasons.push(`${reason}@${((performance.now() - origin) / 1000).toFixed(1)}s`);
         });
         socket.once('connect_error', reject);
@@ -137,7 +153,10 @@ const until = Date.now() + SECONDS * 1000;
 for (let i = 0; i < PAUSED; i++) pausedClient(`paused-${i}`, until);
 
 let peakRss = rssBefore;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb())), 250);
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, rssMb());
+  cpuSeconds();
+}, 250);
 
 const writes = [];
 const timeline = [];
@@ -165,6 +184,7 @@ await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
 clearInterval(writer);
 clearInterval(sampler);
 const cpuUsed = cpuSeconds() - cpuBefore;
+finished = true;
 const ended = performance.now();
 await new Promise((resolve) => setTimeout(resolve, 1000));
 
@@ -183,10 +203,12 @@ console.log(
   `  healthy sockets: longest gap between periodic_updates ${(Math.max(...gaps) / 1000).toFixed(2)} s; ` +
     `disconnects ${healthy.reduce((n, h) => n + h.disconnects, 0)}`,
 );
+const ms = (value) => (value === undefined ? '-' : `${value.toFixed(1)} ms`);
 console.log(
-  `  writes: ${writes.length} ok, ${failedWrites} failed; p50 ${quantile(writes, 0.5).toFixed(1)} ms, ` +
-    `p99 ${quantile(writes, 0.99).toFixed(1)} ms, max ${Math.max(...writes).toFixed(1)} ms`,
+  `  writes: ${writes.length} ok, ${failedWrites} failed; p50 ${ms(quantile(writes, 0.5))}, ` +
+    `p99 ${ms(quantile(writes, 0.99))}, max ${ms(writes.length ? Math.max(...writes) : undefined)}`,
 );
+if (serviceEnded) console.log(`  the service process ended during the run (${serviceEnded})`);
 if (process.env.BENCH_VERBOSE) {
   console.log('  disconnect reasons:', healthy.flatMap((h) => h.reasons).join(', '));
   const slow = timeline.filter(([, ms]) => ms > 1000).map(([at, ms]) => `${(at / 1000).toFixed(1)}s:${ms.toFixed(0)}`);

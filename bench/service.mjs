@@ -29,6 +29,10 @@ export async function startService(env = {}, { cpus, nodeArgs = [] } = {}) {
   return {
     url,
     pid: child.pid,
+    /** The exit code or signal once the process has ended, or null while it runs. */
+    get ended() {
+      return child.exitCode ?? child.signalCode;
+    },
     stop: () => {
       child.kill('SIGTERM');
       return exited;
