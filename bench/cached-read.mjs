@@ -89,7 +89,9 @@ for (let round = 0; round < ROUNDS; round += 1) {
   const p = wrk(targets.pulse);
   const b = wrk(targets.bare);
   rounds.push({ pulse: p, bare: b, ratio: p / b });
-  console.log(`round ${round + 1}: pulse ${p.toFixed(0)} req/s, bare ${b.toFixed(0)} req/s, ratio ${(p / b).toFixed(3)}`);
+  console.log(
+    `round ${round + 1}: pulse ${p.toFixed(0)} req/s, bare ${b.toFixed(0)} req/s, ratio ${(p / b).toFixed(3)}`,
+  );
 }
 const ratios = rounds.map((r) => r.ratio);
 const rate = Math.round(median(rounds.map((r) => r.pulse)) / 2);
@@ -98,7 +100,9 @@ for (let round = 0; round < Math.max(3, Math.ceil(ROUNDS / 2)); round += 1) {
   const p = openLoop(targets.pulse, rate);
   const b = openLoop(targets.bare, rate);
   latency.push({ pulse: p, bare: b, ratio: p.p99 / b.p99 });
-  console.log(`steady ${rate} req/s: pulse p99 ${p.p99.toFixed(2)} ms (${p.errors} errors), bare p99 ${b.p99.toFixed(2)} ms, ratio ${(p.p99 / b.p99).toFixed(2)}`);
+  console.log(
+    `steady ${rate} req/s: pulse p99 ${p.p99.toFixed(2)} ms (${p.errors} errors), bare p99 ${b.p99.toFixed(2)} ms, ratio ${(p.p99 / b.p99).toFixed(2)}`,
+  );
 }
 console.log(`cached GET of a 30-day daily series (${bytes} bytes stored), wrk -c50, ${ROUNDS} alternating rounds:`);
 console.log(

@@ -47,5 +47,7 @@ await new Promise((resolve) => {
 });
 latencies.sort((a, b) => a - b);
 const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-console.log(JSON.stringify({ rate: Number(rate), requests: total, errors, p50: q(0.5), p99: q(0.99), max: latencies.at(-1) }));
+console.log(
+  JSON.stringify({ rate: Number(rate), requests: total, errors, p50: q(0.5), p99: q(0.99), max: latencies.at(-1) }),
+);
 agent.destroy();

@@ -12,7 +12,7 @@ import { CachedReads } from './cache/cached-reads.js';
 import { DomainError } from './common/errors.js';
 import { toErrorBody } from './common/http-exception.filter.js';
 import { GracefulShutdown } from './lifecycle/graceful-shutdown.js';
-import { CLIENT_ADDRESS, REQUEST_ID, type RequestWithId } from './observability/logging.js';
+import { attachRequestLog } from './observability/request-log.js';
 import { Telemetry } from './observability/telemetry.service.js';
 import type { AppConfig } from './config/app-config.js';
 import { securityHeaders } from './common/security-headers.js';
@@ -84,15 +84,12 @@ export async function createApp(
     // A client's X-Request-Id is kept when it is a plain token, so it cannot forge log lines.
     genReqId: (req: IncomingMessage) => {
       const given = req.headers['x-request-id'];
-      const id = typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
-      (req as RequestWithId)[REQUEST_ID] = id;
-      return id;
+      return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
     },
   });
   const fastify = adapter.getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    (request.raw as RequestWithId)[CLIENT_ADDRESS] = request.ip;
     done();
   });
   // Fastify's JSON parser (with its prototype-poisoning guards), except that an
@@ -110,6 +107,7 @@ export async function createApp(
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));
+  attachRequestLog(fastify);
   app.setGlobalPrefix('api/v1', {
     exclude: [
       { path: 'health', method: RequestMethod.GET },

@@ -16,11 +16,21 @@ const env = {
 const shared = { globals: true, root, testTimeout: 30_000, hookTimeout: 60_000 };
 
 /**
- * One command runs everything, as two projects:
- * - `pulse`: unit specs beside the code and every end-to-end spec, against
+ * Unit specs beside the code that talk to PostgreSQL or Redis: they run in
+ * `pulse`, not in `unit`. A spec missing from this list fails everywhere,
+ * CI included, because `unit` hands out URLs that lead nowhere.
+ */
+const UNIT_SPECS_WITH_SERVICES = ['src/redis/deadline.spec.ts'];
+
+/**
+ * Three projects; `npm test` (test/run.mjs) runs all three when PostgreSQL
+ * and Redis answer, and `unit` and `embedded` alone when they do not.
+ * - `unit`: the unit specs beside the code, which need no service.
+ * - `pulse`: every end-to-end spec and the unit specs listed above, against
  *   the real PostgreSQL and Redis named below (override with
- *   TEST_DATABASE_URL / TEST_REDIS_URL). Each e2e test makes its own
- *   organization, so files run in parallel without truncating anything.
+ *   TEST_DATABASE_URL / TEST_REDIS_URL; test/run.mjs probes the same
+ *   defaults). Each e2e test makes its own organization, so files run in
+ *   parallel without truncating anything.
  * - `embedded`: the core specs (time series, cache semantics,
  *   read-your-writes, tickets) again in embedded mode, on a PGlite of the
  *   run's own and the in-process cache, as `npm run demo` runs.
@@ -31,8 +41,17 @@ export default defineConfig({
       {
         test: {
           ...shared,
+          name: 'unit',
+          include: ['src/**/*.spec.ts'],
+          exclude: UNIT_SPECS_WITH_SERVICES,
+          env: { ...env, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none', REDIS_URL: 'redis://127.0.0.1:1' },
+        },
+      },
+      {
+        test: {
+          ...shared,
           name: 'pulse',
-          include: ['src/**/*.spec.ts', 'test/**/*.e2e-spec.ts'],
+          include: ['test/**/*.e2e-spec.ts', ...UNIT_SPECS_WITH_SERVICES],
           globalSetup: ['test/support/global-setup.ts'],
           env: {
             ...env,

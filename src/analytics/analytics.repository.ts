@@ -27,12 +27,16 @@ export interface Report {
   readonly groups: Partial<Record<GroupingName, Record<string, GroupFacts>>>;
 }
 
-/** Runs compiled analytics SQL on the analytics pool (the one with a statement timeout). */
-@Injectable()
-export class AnalyticsRepository {
+/** What runs SQL: the analytics pool itself, or the one connection of a snapshot. */
+interface Queryable {
+  query(text: string, values?: unknown[]): Promise<unknown>;
+}
+
+/** The analytics reads, on whatever runs their SQL. */
+export class AnalyticsReader {
   constructor(
-    @InjectDataSource(ANALYTICS_CONNECTION) private readonly db: DataSource,
-    private readonly telemetry: Telemetry,
+    private readonly queryable: Queryable,
+    protected readonly telemetry: Telemetry,
   ) {}
 
   async series(query: SeriesQuery): Promise<BucketRow[]> {
@@ -70,12 +74,41 @@ export class AnalyticsRepository {
   async run<T>({ text, values }: CompiledQuery): Promise<T[]> {
     const stop = this.telemetry.queryLatency.startTimer();
     try {
-      const rows: T[] = await this.db.query(text, values);
+      const rows = (await this.queryable.query(text, values)) as T[];
       stop({ outcome: 'ok' });
       return rows;
     } catch (error) {
       stop({ outcome: 'error' });
       throw error;
     }
+  }
+}
+
+/**
+ * Runs compiled analytics SQL on the analytics pool (the one with a statement
+ * timeout). Each read on its own sees the data as of its own statement; reads
+ * whose results must agree with each other go through `snapshot`.
+ */
+@Injectable()
+export class AnalyticsRepository extends AnalyticsReader {
+  constructor(
+    @InjectDataSource(ANALYTICS_CONNECTION) private readonly db: DataSource,
+    telemetry: Telemetry,
+  ) {
+    super(db, telemetry);
+  }
+
+  /**
+   * Runs `work`'s reads in one read-only REPEATABLE READ transaction on one
+   * connection of the analytics pool: every read sees the same committed
+   * state, whatever commits meanwhile. The reads run one after another (one
+   * connection serves one statement at a time), each still under the pool's
+   * statement timeout.
+   */
+  snapshot<T>(work: (reader: AnalyticsReader) => Promise<T>): Promise<T> {
+    return this.db.transaction('REPEATABLE READ', async (manager) => {
+      await manager.query('SET TRANSACTION READ ONLY');
+      return work(new AnalyticsReader(manager, this.telemetry));
+    });
   }
 }

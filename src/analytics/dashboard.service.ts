@@ -48,18 +48,25 @@ export class DashboardService {
 
   private async compute(organizationId: number, range: ResolvedRange) {
     const base = { organizationId, ...range, filters: {} };
-    const [tickets, responses, resolutions, sentiment, backlog] = await Promise.all([
-      this.analytics.report({
+    // One snapshot for all five reads: figures that must agree (the total and
+    // its breakdowns, the backlog) are never taken from different states.
+    const { tickets, responses, resolutions, sentiment, backlog } = await this.analytics.snapshot(async (reader) => ({
+      tickets: await reader.report({
         ...base,
         metric: 'ticket_count',
         granularity: 'daily',
         groupBy: ['status', 'category', 'channel', 'priority'],
       }),
-      this.analytics.report({ ...base, metric: 'response_time', granularity: 'daily', groupBy: [] }),
-      this.analytics.report({ ...base, metric: 'resolution_time', granularity: 'daily', groupBy: [] }),
-      this.analytics.report({ ...base, metric: 'sentiment_score', granularity: null, groupBy: ['sentiment_band'] }),
-      this.analytics.backlog(organizationId),
-    ]);
+      responses: await reader.report({ ...base, metric: 'response_time', granularity: 'daily', groupBy: [] }),
+      resolutions: await reader.report({ ...base, metric: 'resolution_time', granularity: 'daily', groupBy: [] }),
+      sentiment: await reader.report({
+        ...base,
+        metric: 'sentiment_score',
+        granularity: null,
+        groupBy: ['sentiment_band'],
+      }),
+      backlog: await reader.backlog(organizationId),
+    }));
     const byStatus = counts(tickets.groups.status);
     const sumOf = (statuses: readonly string[]) => statuses.reduce((n, s) => n + (byStatus[s] ?? 0), 0);
     const trend = {

@@ -18,12 +18,31 @@ export class TokenService {
    * which costs about 40 times the HMAC itself.
    */
   private readonly key: KeyObject;
+  /**
+   * Tokens that verified, by their text (which holds their signature): a
+   * wallboard or a script sends the same token on every request, and
+   * checking its expiry again is all a second verification would add.
+   */
+  private readonly verified = new Map<string, Principal>();
 
   constructor(private readonly config: AppConfig) {
     this.key = createSecretKey(Buffer.from(config.jwtSecret, 'utf8'));
   }
 
   verify(token: string): Principal {
+    const known = this.verified.get(token);
+    if (known) {
+      // jsonwebtoken's rule: expired once the current second reaches exp.
+      if (Math.floor(Date.now() / 1000) < known.expiresAt.getTime() / 1000) return known;
+      this.verified.delete(token);
+    }
+    const principal = this.verifyAnew(token);
+    if (this.verified.size >= MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, principal);
+    return principal;
+  }
+
+  private verifyAnew(token: string): Principal {
     let payload: string | jwt.JwtPayload;
     try {
       payload = jwt.verify(token, this.key, { algorithms: ['HS256'] });
@@ -66,6 +85,8 @@ export function signToken(
 ) {
   return jwt.sign(claims, secret, { algorithm: 'HS256', expiresIn: expiresInSeconds });
 }
+
+const MAX_VERIFIED = 10_000;
 
 function unauthorized(message: string): DomainError {
   return new DomainError('UNAUTHORIZED', message);

@@ -40,6 +40,16 @@ export class CacheInvalidator implements OnModuleDestroy {
     return !this.owing && (this.redis?.isAvailable() ?? true);
   }
 
+  /**
+   * After a cache call failed: whether the cache may be tried again, once
+   * Redis health has settled the doubt (a slow reply leaves Redis up; a
+   * frozen or lost one takes it down).
+   */
+  async stillUsable(): Promise<boolean> {
+    if (!this.redis) return false;
+    return (await this.redis.decided()) !== 'down' && this.inSync();
+  }
+
   /** An admin's invalidation: bumped now, or recorded and owed. */
   async invalidate(organizationId: number, scopes: readonly Scope[]): Promise<void> {
     if (scopes.length === 0) return;

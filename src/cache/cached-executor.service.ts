@@ -40,6 +40,8 @@ export interface CachedQuery {
 type Computed = { body: string; etag: string };
 
 const LOCK_POLL_MS = 20;
+/** A cache read that could not be answered (unlike `null`: answered, nothing stored). */
+const UNREACHABLE = Symbol('unreachable');
 
 /**
  * The one path every analytics result takes. The key holds the generations
@@ -85,11 +87,8 @@ export class CachedExecutor {
     const scopes = scopesOf(section, request.metrics);
     let tag: string | null = null;
     if (this.invalidator.inSync()) {
-      try {
-        tag = await this.store.generations(organizationId, scopes);
-      } catch {
-        tag = null;
-      }
+      const read = await this.retryOnce(() => this.store.generations(organizationId, scopes));
+      tag = read === UNREACHABLE ? null : read;
     }
     // Without generations nothing may be read, stored or shared across a write.
     if (tag === null) return this.finish(section, { ...(await this.computeFresh(local, request)), cache: 'ERROR' });
@@ -102,10 +101,8 @@ export class CachedExecutor {
       return this.finish(section, { ...result, cache: 'BYPASS' }, organizationId, 'misses');
     }
 
-    let stored: string | null;
-    try {
-      stored = await this.store.get(key);
-    } catch {
+    const stored = await this.retryOnce(() => this.store.get(key));
+    if (stored === UNREACHABLE) {
       return this.finish(section, { ...(await this.computeFresh(local, request)), cache: 'ERROR' });
     }
     const address: ResultAddress = { organizationId, section, digest, scopes, validUntil };
@@ -152,21 +149,22 @@ export class CachedExecutor {
    */
   private async computeOnce(request: CachedQuery, key: string, member: string): Promise<Computed> {
     const lockKey = this.keys.lock(key);
+    const deadline = Date.now() + this.lockTtlMs;
     let token: string | null = null;
     let waited = false;
-    try {
-      const deadline = Date.now() + this.lockTtlMs;
-      token = await this.store.tryLock(lockKey, this.lockTtlMs);
-      while (token === null && Date.now() < deadline) {
-        waited = true;
-        await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
-        const stored = await this.store.get(key);
-        if (stored !== null) return deserialize(stored);
-        token = await this.store.tryLock(lockKey, this.lockTtlMs);
-      }
-    } catch {
-      token = null;
+    // A lock call that fails is not retried (it may have taken the lock under a
+    // token nobody knows): this instance computes, its own flight still shared.
+    const tryLock = () => this.store.tryLock(lockKey, this.lockTtlMs).catch(() => UNREACHABLE);
+    let lock = await tryLock();
+    while (lock === null && Date.now() < deadline) {
+      waited = true;
+      await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+      const stored = await this.retryOnce(() => this.store.get(key));
+      if (stored === UNREACHABLE) break;
+      if (stored !== null) return deserialize(stored);
+      lock = await tryLock();
     }
+    if (typeof lock === 'string') token = lock;
     try {
       // The holder may have stored and released between the last poll and our lock.
       const stored = token && waited ? await this.store.get(key).catch(() => null) : null;
@@ -176,6 +174,24 @@ export class CachedExecutor {
       return result;
     } finally {
       if (token) await this.store.unlock(lockKey, token).catch(() => undefined);
+    }
+  }
+
+  /**
+   * A cache read, tried once more when the first attempt failed but Redis
+   * turns out to be slow rather than gone: under a burst, one late reply
+   * must not send every request to the database on its own.
+   */
+  private async retryOnce<T>(read: () => Promise<T>): Promise<T | typeof UNREACHABLE> {
+    try {
+      return await read();
+    } catch {
+      if (!(await this.invalidator.stillUsable())) return UNREACHABLE;
+    }
+    try {
+      return await read();
+    } catch {
+      return UNREACHABLE;
     }
   }
 

@@ -33,6 +33,14 @@ export function databaseErrorCode(error: unknown): MappedError | null {
       retryAfterSeconds: 5,
     };
   }
+  // lock_not_available: lock_timeout ran out (a write waited on a lock held elsewhere); its transaction rolled back
+  if (code === '55P03') {
+    return {
+      code: 'QUERY_TIMEOUT',
+      message: 'The write waited too long for a lock and was cancelled; nothing was written; try again shortly',
+      retryAfterSeconds: 5,
+    };
+  }
   // admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections
   if (
     code === '57P01' ||

@@ -39,12 +39,50 @@ const OFFSET_MINUTES = /T[^+-]*[+-]\d{2}:?(\d{2})$/i;
  */
 export function parseTimestamp(raw: string, zone: string): Date | null {
   if (typeof raw !== 'string' || raw.length > 64) return null;
+  const fast = parseOffsetTimestamp(raw);
+  if (fast !== undefined) return fast;
   const parsed = DateTime.fromISO(raw, { zone, setZone: true });
   if (!parsed.isValid || parsed.year < MIN_YEAR || parsed.year > MAX_YEAR) return null;
   if (Math.abs(parsed.offset) > MAX_OFFSET_MINUTES) return null;
   const minutes = OFFSET_MINUTES.exec(raw)?.[1];
   if (minutes !== undefined && Number(minutes) >= 60) return null;
   return parsed.toJSDate();
+}
+
+/** `2025-03-01T10:00:00.123Z`, `…+05:30`, `…+0530`: the form machines send, with its offset. */
+const OFFSET_TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(?:(Z)|([+-])(\d{2}):?(\d{2}))$/;
+
+/**
+ * The same reading as parseTimestamp's for a timestamp with an explicit
+ * offset in the common extended form, without luxon (a bulk of 10,000
+ * tickets parses 20,000 of them; luxon was a seventh of its CPU). Undefined
+ * for any other form, which luxon then reads; `offset-timestamp.spec.ts`
+ * checks that both agree.
+ */
+function parseOffsetTimestamp(raw: string): Date | undefined {
+  const m = OFFSET_TIMESTAMP.exec(raw);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute] = [m[1], m[2], m[3], m[4], m[5]].map(Number);
+  const second = m[6] === undefined ? 0 : Number(m[6]);
+  const millis = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0'));
+  const offset = m[8] === undefined ? (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11])) : 0;
+  // Anything unusual (a year Pulse refuses, 24:00, a leap second, an offset
+  // past its limits) is left to the general path, which decides as before.
+  const plain =
+    year >= MIN_YEAR &&
+    year <= MAX_YEAR &&
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= new Date(Date.UTC(year, month, 0)).getUTCDate() &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59 &&
+    (m[11] === undefined || Number(m[11]) < 60) &&
+    Math.abs(offset) <= MAX_OFFSET_MINUTES;
+  if (!plain) return undefined;
+  return new Date(Date.UTC(year, month - 1, day, hour, minute, second, millis) - offset * 60_000);
 }
 
 /** ISO 8601 with the zone's offset at that instant (`Z` for UTC). */

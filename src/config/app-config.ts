@@ -28,6 +28,9 @@ export abstract class AppConfig {
   declare readonly databasePoolSize: number;
   declare readonly databaseConnectTimeoutMs: number;
   declare readonly analyticsStatementTimeoutMs: number;
+  /** Bounds of a ticket write's transaction: how long a statement may run, and wait for a lock. */
+  declare readonly writeStatementTimeoutMs: number;
+  declare readonly writeLockTimeoutMs: number;
   declare readonly migrationsRun: boolean;
   declare readonly redisUrl: string;
   declare readonly redisKeyPrefix: string;
@@ -36,6 +39,10 @@ export abstract class AppConfig {
   declare readonly cacheTtlSeconds: number;
   declare readonly slaFirstResponseHours: Readonly<Record<Priority, number>>;
   declare readonly exportMaxRows: number;
+  /** Raw exports running at once, per instance and per organization; and how long one may wait for its reader. */
+  declare readonly exportConcurrency: number;
+  declare readonly exportConcurrencyPerOrganization: number;
+  declare readonly exportIdleTimeoutMs: number;
   /** How long a shutdown waits for requests in flight before closing their connections. */
   declare readonly shutdownTimeoutMs: number;
   /** Rate limits, per window: requests per caller, forced recomputes and exports per organization. */
@@ -102,6 +109,9 @@ export function parseConfig(env: Env): AppConfig {
     // Embedded: one session serves every connection in turn, so opening one may wait for a long read.
     databaseConnectTimeoutMs: read('DATABASE_CONNECT_TIMEOUT_MS', embedded ? 30_000 : 5000, integer(100, 600_000)),
     analyticsStatementTimeoutMs: read('ANALYTICS_STATEMENT_TIMEOUT_MS', 15_000, integer(100, 3_600_000)),
+    // Embedded: PGlite (WebAssembly, one session for every connection) is slower; give a large batch room.
+    writeStatementTimeoutMs: read('WRITE_STATEMENT_TIMEOUT_MS', embedded ? 30_000 : 5000, integer(100, 3_600_000)),
+    writeLockTimeoutMs: read('WRITE_LOCK_TIMEOUT_MS', 3000, integer(100, 3_600_000)),
     migrationsRun: read('MIGRATIONS_RUN', embedded, boolean),
     redisUrl: embedded ? '' : read('REDIS_URL', undefined, url(['redis:', 'rediss:'])),
     redisKeyPrefix: read(
@@ -114,6 +124,9 @@ export function parseConfig(env: Env): AppConfig {
     cacheTtlSeconds: read('CACHE_TTL_SECONDS', 3600, integer(1, 30 * 86_400)),
     slaFirstResponseHours: read('SLA_FIRST_RESPONSE_HOURS', { urgent: 1, high: 4, medium: 8, low: 24 }, slaTargets),
     exportMaxRows: read('EXPORT_MAX_ROWS', 1_000_000, integer(1, 100_000_000)),
+    exportConcurrency: read('EXPORT_CONCURRENCY', 4, integer(1, 1000)),
+    exportConcurrencyPerOrganization: read('EXPORT_CONCURRENCY_PER_ORGANIZATION', 2, integer(1, 1000)),
+    exportIdleTimeoutMs: read('EXPORT_IDLE_TIMEOUT_MS', 30_000, integer(100, 3_600_000)),
     corsOrigins: read('CORS_ORIGINS', [] as string[], origins),
     shutdownTimeoutMs: read('SHUTDOWN_TIMEOUT_MS', 10_000, integer(0, 600_000)),
     rateLimitWindowSeconds: read('RATE_LIMIT_WINDOW_SECONDS', 60, integer(1, 86_400)),

@@ -1,7 +1,8 @@
 import { PGlite } from '@electric-sql/pglite';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { PgliteWireServer } from './pglite-wire-server.js';
+import { PgliteWireServer, type WireServerStats } from './pglite-wire-server.js';
 
 export interface EmbeddedPostgresOptions {
   /** Folder of the database files (e.g. `.pulse-data/pg`); created when missing, kept across runs. */
@@ -13,8 +14,10 @@ export interface EmbeddedPostgresOptions {
 }
 
 export interface EmbeddedPostgres {
-  /** `postgres://postgres@127.0.0.1:<port>/postgres`, for `pg` and TypeORM. */
+  /** `postgres://postgres:<password>@127.0.0.1:<port>/postgres`, for `pg` and TypeORM; the password is made per run. */
   readonly url: string;
+  /** What the server holds for its clients now (connections, output in memory and on disk). */
+  stats(): WireServerStats;
   /** Closes the connections, then PGlite (which checkpoints), then releases the folder. */
   stop(): Promise<void>;
 }
@@ -33,12 +36,16 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   let db: PGlite | null = null;
   try {
     db = await PGlite.create({ dataDir });
-    const server = new PgliteWireServer(db, options.maxConnections);
+    // Made per run and known only to this process (it is in the URL the app
+    // is given): no other local process can read or change the data.
+    const password = randomBytes(24).toString('base64url');
+    const server = new PgliteWireServer(db, { password, maxConnections: options.maxConnections });
     const port = await server.listen(options.port ?? 0, '127.0.0.1');
     const opened = db;
     let stopping: Promise<void> | null = null;
     return {
-      url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+      url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+      stats: () => server.stats(),
       stop: () =>
         (stopping ??= (async () => {
           try {

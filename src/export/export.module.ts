@@ -4,10 +4,11 @@ import { Clock } from '../common/clock.js';
 import { ExportController } from './export.controller.js';
 import { ExportRepository } from './export.repository.js';
 import { ExportService } from './export.service.js';
+import { ExportSlots } from './export-slots.js';
 
 @Module({
   imports: [AnalyticsModule],
   controllers: [ExportController],
-  providers: [Clock, ExportRepository, ExportService],
+  providers: [Clock, ExportRepository, ExportService, ExportSlots],
 })
 export class ExportModule {}

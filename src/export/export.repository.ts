@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { ANALYTICS_CONNECTION } from '../database/database-options.js';
+import { poolOf } from '../database/pg-pool.js';
 import { compileTicketRowCount, type TicketRowsQuery } from '../metrics/ticket-rows.compiler.js';
 import { TicketSnapshot } from './ticket-snapshot.js';
 
@@ -15,9 +15,15 @@ import { TicketSnapshot } from './ticket-snapshot.js';
 export class ExportRepository {
   constructor(@InjectDataSource(ANALYTICS_CONNECTION) private readonly db: DataSource) {}
 
-  /** Opens a snapshot of the tickets `query` selects and counts them, up to `countCap`. */
-  async openTickets(query: TicketRowsQuery, countCap: number): Promise<TicketSnapshot> {
-    const client = await this.pool().connect();
+  /**
+   * Opens a snapshot of the tickets `query` selects and counts them, up to
+   * `countCap`; `onRelease` runs once its connection is given up.
+   */
+  async openTickets(query: TicketRowsQuery, countCap: number, onRelease?: () => void): Promise<TicketSnapshot> {
+    // Straight from the pg Pool rather than through a TypeORM query runner:
+    // stopping a COPY midway takes destroying its connection
+    // (`release(true)`), which a query runner cannot do.
+    const client = await poolOf(this.db).connect();
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const { text, values } = compileTicketRowCount(query, countCap);
@@ -33,15 +39,10 @@ export class ExportRepository {
       // which holds everything back until the sort is done (seconds at 1M rows).
       await client.query('SET LOCAL enable_sort = off');
       await client.query('SET LOCAL enable_seqscan = off');
-      return new TicketSnapshot(client, query, rows[0].count);
+      return new TicketSnapshot(client, query, rows[0].count, onRelease);
     } catch (error) {
       client.release(true);
       throw error;
     }
-  }
-
-  /** TypeORM's postgres driver keeps its pg Pool as `master` when there are no replicas. */
-  private pool(): Pool {
-    return (this.db.driver as unknown as { master: Pool }).master;
   }
 }

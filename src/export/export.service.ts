@@ -10,6 +10,7 @@ import type { TicketRowsQuery, TicketRowsShape } from '../metrics/ticket-rows.co
 import { seriesCsv, type SeriesByMetric } from './csv.writer.js';
 import type { ExportRequestDto } from './dto/export.request.dto.js';
 import { ExportRepository } from './export.repository.js';
+import { ExportSlots, type ExportSlot } from './export-slots.js';
 import {
   CONTENT_TYPES,
   exportFilename,
@@ -19,6 +20,7 @@ import {
   type ExportRequest,
 } from './export-request.js';
 import { jsonExport } from './json.writer.js';
+import { endWhenStalled } from './stall-guard.js';
 import type { TicketSnapshot } from './ticket-snapshot.js';
 import { XLSX_MAX_ROWS, xlsxExport } from './xlsx.writer.js';
 
@@ -47,33 +49,50 @@ export class ExportService {
   constructor(
     private readonly analytics: AnalyticsRepository,
     private readonly rows: ExportRepository,
+    private readonly slots: ExportSlots,
     private readonly config: AppConfig,
     private readonly clock: Clock,
   ) {}
 
+  /**
+   * The file; whoever reads it too slowly to take anything for
+   * EXPORT_IDLE_TIMEOUT_MS has it ended, which gives its connection back.
+   */
   async export(caller: Principal, dto: ExportRequestDto): Promise<ExportFile> {
+    const file = await this.file(caller, dto);
+    return { ...file, body: endWhenStalled(file.body, this.config.exportIdleTimeoutMs) };
+  }
+
+  private async file(caller: Principal, dto: ExportRequestDto): Promise<ExportFile> {
     const now = this.clock.now();
     const request = normalizeExportRequest(dto, now);
     const organizationId = caller.organizationId;
     const file = { contentType: CONTENT_TYPES[request.format], filename: exportFilename(organizationId, request) };
+    // Refused before any query when too many raw exports hold a connection;
+    // the place then goes back with the connection (TicketSnapshot).
+    const slot = request.includeRawData ? this.slots.acquire(organizationId) : null;
+    try {
+      // A raw CSV holds the tickets instead of the series.
+      if (request.format === 'csv' && slot) {
+        const snapshot = await this.openTickets(organizationId, request, slot);
+        return { ...file, body: await snapshot.copyCsv() };
+      }
+      const series = await this.series(organizationId, request);
+      if (request.format === 'csv') return { ...file, body: seriesCsv(series) };
 
-    // A raw CSV holds the tickets instead of the series.
-    if (request.format === 'csv' && request.includeRawData) {
-      const snapshot = await this.openTickets(organizationId, request);
-      return { ...file, body: await snapshot.copyCsv() };
+      const snapshot = slot ? await this.openTickets(organizationId, request, slot) : null;
+      const tickets = snapshot?.batches(SHAPES[request.format], BATCH_ROWS) ?? null;
+      const body =
+        request.format === 'json'
+          ? jsonExport(exportMetadata(organizationId, request, now), series, tickets)
+          : xlsxExport(series, tickets);
+      // However the body ends (read, failed, dropped unread), the connection goes back.
+      if (snapshot) finished(body, () => snapshot.abort());
+      return { ...file, body };
+    } catch (error) {
+      slot?.release();
+      throw error;
     }
-    const series = await this.series(organizationId, request);
-    if (request.format === 'csv') return { ...file, body: seriesCsv(series) };
-
-    const snapshot = request.includeRawData ? await this.openTickets(organizationId, request) : null;
-    const tickets = snapshot?.batches(SHAPES[request.format], BATCH_ROWS) ?? null;
-    const body =
-      request.format === 'json'
-        ? jsonExport(exportMetadata(organizationId, request, now), series, tickets)
-        : xlsxExport(series, tickets);
-    // However the body ends (read, failed, dropped unread), the connection goes back.
-    if (snapshot) finished(body, () => snapshot.abort());
-    return { ...file, body };
   }
 
   /** Each metric's data points, exactly as the time-series endpoint computes them. */
@@ -97,12 +116,12 @@ export class ExportService {
   }
 
   /** A snapshot of the raw rows, refused with a 400 when it holds more than a file may. */
-  private async openTickets(organizationId: number, request: ExportRequest): Promise<TicketSnapshot> {
+  private async openTickets(organizationId: number, request: ExportRequest, slot: ExportSlot): Promise<TicketSnapshot> {
     const query: TicketRowsQuery = { organizationId, start: request.start, end: request.end, filters: request.filters };
     const limit = this.config.exportMaxRows;
     const sheetLimit = request.format === 'xlsx' ? XLSX_MAX_ROWS - 1 : Infinity;
     const cap = Math.min(limit, sheetLimit);
-    const snapshot = await this.rows.openTickets(query, cap + 1);
+    const snapshot = await this.rows.openTickets(query, cap + 1, () => slot.release());
     if (snapshot.count <= cap) return snapshot;
     await snapshot.end();
     throw new DomainError(

@@ -30,6 +30,8 @@ export class TicketSnapshot {
     private readonly query: TicketRowsQuery,
     /** How many rows the snapshot holds, counted up to the cap it was opened with. */
     readonly count: number,
+    /** Called once, when the connection is given up. */
+    private readonly onRelease: () => void = () => undefined,
   ) {
     this.client = client;
   }
@@ -101,6 +103,7 @@ export class TicketSnapshot {
   private take(): PoolClient | null {
     const client = this.client;
     this.client = null;
+    if (client) this.onRelease();
     return client;
   }
 }

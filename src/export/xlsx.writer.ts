@@ -68,28 +68,40 @@ function wallClock(timestamp: string): Date {
   return DateTime.fromISO(timestamp, { setZone: true }).setZone('UTC', { keepLocalTime: true }).toJSDate();
 }
 
-/** What a writable stream of any vintage (Node's, or readable-stream's as archiver uses) shows of its buffer. */
-interface Buffered extends EventEmitter {
+/**
+ * A writable stream of any vintage: Node's, or readable-stream 2's, which
+ * exceljs pipes a sheet into and which shows its buffer only in its state.
+ */
+export interface Buffered extends EventEmitter {
   readonly writableNeedDrain?: boolean;
   readonly _writableState?: { readonly needDrain?: boolean };
 }
 
 /**
  * The stream a sheet's XML is written into on its way to the zip (exceljs
- * 4.4: the sheet's buffer pipes into archiver's input stream). exceljs writes
- * to it without ever looking at its buffer, so rows would pile up there
- * whenever compression lags; reaching in is the only way to see it. Null if
- * that changes, and then only the output is watched.
+ * 4.4: the sheet's buffer pipes into a readable-stream 2 PassThrough of
+ * archiver's). exceljs writes to it without ever looking at its buffer, so
+ * rows would pile up there whenever compression lags. Neither library offers
+ * a public way to see that buffer, so this and `needsDrain` reach in, and
+ * nothing else does. Null if exceljs changes (then only the output is
+ * watched); `xlsx.writer.spec.ts` fails then.
  */
-function sheetInput(sheet: object): Buffered | null {
+export function sheetInput(sheet: object): Buffered | null {
   const input = (sheet as { stream?: { pipes?: unknown[] } }).stream?.pipes?.[0] as Buffered | undefined;
-  return input instanceof EventEmitter && input._writableState ? input : null;
+  return input instanceof EventEmitter && (input.writableNeedDrain !== undefined || input._writableState)
+    ? input
+    : null;
+}
+
+/** Whether `stream` refused a write and has not emitted 'drain' since. */
+export function needsDrain(stream: Buffered): boolean {
+  // `writableNeedDrain` is public from Node 15; readable-stream 2 predates it.
+  return stream.writableNeedDrain ?? stream._writableState?.needDrain ?? false;
 }
 
 /** Resolves once `stream` has room again, or at once when it has room, or when `out` is gone. */
 function drained(stream: Buffered | null, out: Writable): Promise<void> {
-  const full = stream?.writableNeedDrain ?? stream?._writableState?.needDrain ?? false;
-  if (!stream || !full || out.destroyed) return Promise.resolve();
+  if (!stream || !needsDrain(stream) || out.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       stream.off('drain', done);

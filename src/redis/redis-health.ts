@@ -40,7 +40,7 @@ export class RedisHealth {
   /** Counts losses, so a recovery that a newer loss overtook does not declare Redis up. */
   private losses = 0;
   private recovering = false;
-  private probing = false;
+  private probing: Promise<void> | null = null;
   /** The recovery steps are running: their own calls go through, although Redis is not declared up yet. */
   private runningSteps = false;
   private lastWarning = 0;
@@ -83,12 +83,21 @@ export class RedisHealth {
     if (this.current === 'down' && !this.runningSteps) throw new RedisUnavailableError('Redis is unavailable');
     try {
       const result = await withDeadline(send(this.client), timeoutMs);
-      if (this.current === 'suspect' && !this.probing) this.current = 'up';
+      if (this.current === 'suspect' && this.probing === null) this.current = 'up';
       return result;
     } catch (error) {
       this.failed(error as Error);
       throw error;
     }
+  }
+
+  /**
+   * The state once a doubt is settled: while Redis is suspect, waits for the
+   * probe (at most its deadline) and answers what it decided.
+   */
+  async decided(): Promise<RedisState> {
+    if (this.probing) await this.probing;
+    return this.current;
   }
 
   /** Waits until Redis is up, at most `ms`; returns whether it is. */
@@ -104,20 +113,16 @@ export class RedisHealth {
     if (!(error instanceof RedisTimeoutError) && this.client.status === 'ready' && !isConnectionError(error)) return;
     this.current = 'suspect';
     this.warn(`Redis call failed (${error.message}); probing`);
-    void this.probe();
+    this.probing ??= this.probe().finally(() => (this.probing = null));
   }
 
   private async probe(): Promise<void> {
-    if (this.probing) return;
-    this.probing = true;
     const losses = this.losses;
     try {
       await withDeadline(this.client.ping(), this.options.probeTimeoutMs);
       if (losses === this.losses && this.current === 'suspect') this.current = 'up';
     } catch (error) {
       if (losses === this.losses) this.lose(`probe failed: ${(error as Error).message}`);
-    } finally {
-      this.probing = false;
     }
   }
 

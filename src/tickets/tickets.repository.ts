@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { AppConfig } from '../config/app-config.js';
 import type { Filters } from '../metrics/dimensions.js';
 import { filterPredicates } from '../metrics/filters.js';
 import { SqlParams } from '../metrics/sql-params.js';
@@ -43,10 +44,26 @@ function columnArrays(rows: readonly TicketRow[], params: SqlParams): string[] {
  */
 @Injectable()
 export class TicketsRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly config: AppConfig,
+  ) {}
 
+  /**
+   * A write's transaction, bounded: a statement that waits for a lock longer
+   * than WRITE_LOCK_TIMEOUT_MS, or runs longer than WRITE_STATEMENT_TIMEOUT_MS,
+   * fails and rolls the transaction back, so a write held up by a lock is
+   * answered 503 and never commits after its client has given up. Set per
+   * transaction rather than on the pool, whose connections also run migrations.
+   */
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(work);
+    return this.db.transaction(async (manager) => {
+      await manager.query(`SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)`, [
+        `${this.config.writeLockTimeoutMs}ms`,
+        `${this.config.writeStatementTimeoutMs}ms`,
+      ]);
+      return work(manager);
+    });
   }
 
   /** Inserts rows; with `skipDuplicates`, rows whose external_id exists are left out of the result. */

@@ -3,6 +3,7 @@ import { CachedExecutor } from '../../src/cache/cached-executor.service.js';
 import { Api, qs } from '../support/http.js';
 import { newOrganizationId, startApp, tokenFor, type TestApp } from '../support/app.js';
 import { buildTicket } from '../support/factories.js';
+import { computations } from '../support/metrics.js';
 import { freePort, TestRedisServer } from '../support/redis-server.js';
 
 const series = `/api/v1/analytics/time-series/ticket_count${qs({ period: '7d' })}`;
@@ -55,6 +56,36 @@ describe('a slow reader that started before a write', () => {
     const next = await executor.run({ ...request, compute: async () => ({ tickets: 'after the write' }) });
     expect(next.cache).toBe('MISS');
     expect(JSON.parse(next.body)).toEqual({ tickets: 'after the write' });
+  });
+});
+
+describe('a burst of identical cold requests on two instances while Redis is slow', () => {
+  let redis: TestRedisServer;
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    redis = await TestRedisServer.start();
+    [a, b] = await Promise.all([startApp({ REDIS_URL: redis.url }), startApp({ REDIS_URL: redis.url })]);
+  });
+  afterAll(async () => {
+    await Promise.all([a.close(), b.close()]);
+    await redis.stop();
+  });
+
+  it('costs one computation: a late reply is waited for, not taken for an outage', async () => {
+    const token = tokenFor(newOrganizationId(), 'viewer');
+    const path = `/api/v1/analytics/time-series/ticket_count${qs({ period: '30d', granularity: 'hourly' })}`;
+    const before = (await computations(a.url, 'time-series')) + (await computations(b.url, 'time-series'));
+    // Redis answers 400 ms late (longer than a read's 250 ms deadline) just as the burst arrives.
+    const stall = redis.stall(400);
+    const responses = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => new Api(i % 2 === 0 ? a.url : b.url, token).get(path)),
+    );
+    await stall;
+    expect(responses.filter((r) => r.status !== 200)).toEqual([]);
+    expect(new Set(responses.map((r) => r.headers.get('x-cache')))).toEqual(new Set(['MISS']));
+    const after = (await computations(a.url, 'time-series')) + (await computations(b.url, 'time-series'));
+    expect(after - before).toBe(1);
   });
 });
 

@@ -24,7 +24,8 @@ describe('cached reads on the hot path', () => {
   let server: TestApp;
   let executorRuns: number;
   beforeAll(async () => {
-    server = await startApp({ RATE_LIMIT_REQUESTS: '8' });
+    // A key prefix of its own: requests without a valid token count per address, which every test shares.
+    server = await startApp({ RATE_LIMIT_REQUESTS: '8', REDIS_KEY_PREFIX: `reads${newOrganizationId()}` });
     const executor = server.app.get(CachedExecutor);
     const run = executor.run.bind(executor);
     executor.run = (request) => {

@@ -7,6 +7,7 @@ import { expectError } from '../support/errors.js';
 import { newOrganizationId, startApp, tokenFor, type TestApp } from '../support/app.js';
 import { buildTicket } from '../support/factories.js';
 import { ANALYTICS_CONNECTION } from '../../src/database/database-options.js';
+import { poolOf } from '../../src/database/pg-pool.js';
 
 /**
  * POST /analytics/export (API.md §4.6). Expected series come from the
@@ -556,8 +557,7 @@ describe('POST /analytics/export streaming', () => {
   let server: TestApp;
   let db: pg.Pool;
 
-  const analyticsPool = () =>
-    (server.app.get(getDataSourceToken(ANALYTICS_CONNECTION)) as { driver: { master: pg.Pool } }).driver.master;
+  const analyticsPool = () => poolOf(server.app.get(getDataSourceToken(ANALYTICS_CONNECTION)));
   /** Connections of the app's analytics pool that are checked out. */
   const checkedOut = () => analyticsPool().totalCount - analyticsPool().idleCount;
   /** Server processes of the app's analytics pool in a query or a transaction: the export's. */

@@ -42,6 +42,9 @@ const SCHEMA_ENUMS: Readonly<Record<string, readonly string[]>> = {
   'ExportMetadataDto.format': ['csv', 'json', 'xlsx'],
   'HealthResponseDto.status': ['ok', 'degraded', 'error', 'shutting_down'],
   'HealthCheckDto.status': ['up', 'down'],
+  'DatabaseCheckDto.status': ['up', 'down'],
+  // §6: a busy pool is not an unreachable database.
+  'DatabaseCheckDto.pool': ['ready', 'busy'],
 };
 /** Enums API.md leaves open: §1 asks only that an error's `code` be a stable string. */
 const OPEN_ENUMS = new Set(['Error.code']);

@@ -11,6 +11,7 @@ export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private readonly clients = new Map<Socket, Socket>();
   private held = false;
+  private stalled = false;
 
   private constructor(
     readonly port: number,
@@ -29,7 +30,15 @@ export class TcpProxy {
   }
 
   async open(): Promise<void> {
+    this.stalled = false;
     const server = createServer((client) => {
+      if (this.stalled) {
+        // Accepted, never answered: what a client sees across a network partition.
+        this.sockets.add(client);
+        client.on('close', () => this.sockets.delete(client));
+        client.on('error', () => undefined);
+        return;
+      }
       const upstream = connect(this.target.port, this.target.host);
       for (const socket of [client, upstream]) {
         this.sockets.add(socket);
@@ -67,6 +76,19 @@ export class TcpProxy {
   release(): void {
     this.held = false;
     for (const [client, upstream] of this.clients) client.pipe(upstream);
+  }
+
+  /**
+   * Stops passing bytes either way on every open connection, and accepts new
+   * ones without answering, until `cut()`: the server is unreachable, but
+   * nothing tells the clients so.
+   */
+  stall(): void {
+    this.stalled = true;
+    for (const socket of this.sockets) {
+      socket.unpipe();
+      socket.pause();
+    }
   }
 
   /** Drops every open connection and refuses new ones until `open()`. */

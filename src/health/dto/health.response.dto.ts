@@ -9,9 +9,28 @@ export class HealthCheckDto {
   message?: string;
 }
 
+/** The database's check, with the state of this instance's write pool when it is up. */
+export class DatabaseCheckDto extends HealthCheckDto {
+  @ApiPropertyOptional({
+    type: String,
+    enum: ['ready', 'busy'],
+    description:
+      'Up only. busy: every connection of the write pool is lent out and requests wait for one (e.g. writes ' +
+      'held up by a lock); the database still answered on a connection of its own, so the check is up and the ' +
+      'answer 200. Writes that wait too long answer 503 with Retry-After on their own.',
+  })
+  pool?: 'ready' | 'busy';
+
+  @ApiPropertyOptional({ description: 'Busy only: connections open in the write pool.' })
+  connections?: number;
+
+  @ApiPropertyOptional({ description: 'Busy only: requests waiting for a connection.' })
+  waiting?: number;
+}
+
 export class HealthChecksDto {
-  @ApiProperty({ type: () => HealthCheckDto, description: 'PostgreSQL: required.' })
-  database: HealthCheckDto;
+  @ApiProperty({ type: () => DatabaseCheckDto, description: 'PostgreSQL: required.' })
+  database: DatabaseCheckDto;
 
   @ApiPropertyOptional({
     type: () => HealthCheckDto,
