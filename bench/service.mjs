@@ -4,18 +4,18 @@ import { createServer } from 'node:net';
 
 /**
  * `cpus` (e.g. '0') pins the service to those cores with taskset, so a load
- * generator pinned elsewhere does not compete with it.
+ * generator pinned elsewhere does not compete with it; `nodeArgs` go to its
+ * node (e.g. ['--cpu-prof']).
  */
-export async function startService(env = {}, { cpus } = {}) {
+export async function startService(env = {}, { cpus, nodeArgs = [] } = {}) {
   const port = await new Promise((resolve) => {
     const probe = createServer().listen(0, '127.0.0.1', () => {
       const { port: free } = probe.address();
       probe.close(() => resolve(free));
     });
   });
-  const [command, args] = cpus
-    ? ['taskset', ['-c', cpus, process.execPath, 'dist/src/main.js']]
-    : [process.execPath, ['dist/src/main.js']];
+  const node = [process.execPath, ...nodeArgs, 'dist/src/main.js'];
+  const [command, args] = cpus ? ['taskset', ['-c', cpus, ...node]] : [node[0], node.slice(1)];
   const child = spawn(command, args, {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: 'ignore',
@@ -29,6 +29,10 @@ export async function startService(env = {}, { cpus } = {}) {
   return {
     url,
     pid: child.pid,
+    /** The exit code or signal once the process has ended, or null while it runs. */
+    get ended() {
+      return child.exitCode ?? child.signalCode;
+    },
     stop: () => {
       child.kill('SIGTERM');
       return exited;

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from './app.factory.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
@@ -18,6 +19,16 @@ export interface Companion {
  * embedded database closes its files, and the process exits 0.
  */
 export async function run(companion?: Companion, settings?: Parameters<typeof loadConfig>[0]): Promise<void> {
+  // A promise nobody handles is a bug to fix, not a reason to drop every
+  // request and socket of the instance: it is logged and the process runs on.
+  // An uncaught exception still ends the process (Node's default): it can
+  // leave a handler half-way through with state nobody can vouch for, and a
+  // restart is the safe answer to that.
+  const processLogger = new Logger('Process');
+  process.on('unhandledRejection', (reason) => {
+    const error = reason instanceof Error ? reason : new Error(String(reason));
+    processLogger.error(`unhandled rejection: ${error.message}`, error.stack);
+  });
   let config: AppConfig;
   let embedded: Embedded | undefined;
   try {

@@ -11,6 +11,7 @@ const env = {
   RATE_LIMIT_REQUESTS: '1000000',
   RATE_LIMIT_FORCED: '1000000',
   RATE_LIMIT_EXPORTS: '1000000',
+  RATE_LIMIT_SOCKET_EVENTS: '1000000',
 };
 const shared = { globals: true, root, testTimeout: 30_000, hookTimeout: 60_000 };
 

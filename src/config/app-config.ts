@@ -50,6 +50,9 @@ export abstract class AppConfig {
   declare readonly rateLimitRequests: number;
   declare readonly rateLimitForced: number;
   declare readonly rateLimitExports: number;
+  /** Messages a caller may send on its sockets per window, and the bytes a socket may leave unread. */
+  declare readonly rateLimitSocketEvents: number;
+  declare readonly socketMaxUnsentBytes: number;
   /** Origins allowed to call the API and open the socket from a browser; empty: same origin only. */
   declare readonly corsOrigins: readonly string[];
   /**
@@ -130,6 +133,8 @@ export function parseConfig(env: Env): AppConfig {
     rateLimitRequests: read('RATE_LIMIT_REQUESTS', 600, integer(1, 10_000_000)),
     rateLimitForced: read('RATE_LIMIT_FORCED', 30, integer(1, 10_000_000)),
     rateLimitExports: read('RATE_LIMIT_EXPORTS', 10, integer(1, 10_000_000)),
+    rateLimitSocketEvents: read('RATE_LIMIT_SOCKET_EVENTS', 120, integer(1, 10_000_000)),
+    socketMaxUnsentBytes: read('SOCKET_MAX_UNSENT_BYTES', 1_048_576, integer(65_536, 1_073_741_824)),
     trustProxy: read('TRUST_PROXY', false, trustedProxies),
   };
 

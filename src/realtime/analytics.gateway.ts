@@ -13,7 +13,9 @@ import { formatTimestamp } from '../common/time.js';
 import { Telemetry } from '../observability/telemetry.service.js';
 import type { CommittedWrite, SubscribeReply } from './realtime.contract.js';
 import { MetricUpdatesService } from './metric-updates.service.js';
-import { RealtimeService, type AnalyticsNamespace, type AnalyticsSocket } from './realtime.service.js';
+import { RealtimeService, type AnalyticsSocket } from './realtime.service.js';
+import { SocketLimits } from './socket-limits.js';
+import { SocketNamespace, type AnalyticsNamespace } from './socket-namespace.js';
 import { normalizeSubscription, SubscriptionError } from './subscription.js';
 
 /**
@@ -27,19 +29,27 @@ export class AnalyticsGateway implements OnGatewayInit, OnGatewayConnection, OnG
     private readonly tokens: TokenService,
     private readonly realtime: RealtimeService,
     private readonly updates: MetricUpdatesService,
+    private readonly sockets: SocketNamespace,
+    private readonly limits: SocketLimits,
     private readonly clock: Clock,
     private readonly telemetry: Telemetry,
   ) {}
 
   afterInit(namespace: AnalyticsNamespace): void {
-    this.realtime.attach(namespace);
+    this.sockets.bind(namespace);
     namespace.use((socket, next) => {
       const { auth, query } = socket.handshake;
       const token =
         typeof auth?.token === 'string' ? auth.token : typeof query?.token === 'string' ? query.token : null;
       try {
         if (!token) throw new Error('no token');
-        socket.data.organizationId = this.tokens.verify(token).organizationId;
+        const principal = this.tokens.verify(token);
+        Object.assign(socket.data, {
+          organizationId: principal.organizationId,
+          subject: principal.subject,
+          expiresAt: principal.expiresAt.getTime(),
+          subscribeSeq: 0,
+        });
         next();
       } catch {
         next(new Error('unauthorized'));
@@ -50,6 +60,7 @@ export class AnalyticsGateway implements OnGatewayInit, OnGatewayConnection, OnG
 
   handleConnection(socket: AnalyticsSocket): void {
     this.telemetry.sockets.inc();
+    this.limits.apply(socket);
     socket.emit('connected', {
       organization_id: socket.data.organizationId,
       timestamp: formatTimestamp(this.clock.now()),

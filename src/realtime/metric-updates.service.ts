@@ -7,6 +7,7 @@ import { METRIC_TYPES, METRICS } from '../metrics/metric-registry.js';
 import { TICKETS_COMMITTED, TicketsCommittedEvent } from '../tickets/events/tickets-committed.event.js';
 import type { CommittedWrite, Contribution, MetricUpdate } from './realtime.contract.js';
 import { RealtimeService } from './realtime.service.js';
+import { SocketNamespace } from './socket-namespace.js';
 import { matchesFilters, windowRange } from './subscription.js';
 
 const COALESCE_MS = 250;
@@ -26,6 +27,7 @@ export class MetricUpdatesService implements OnModuleDestroy {
 
   constructor(
     private readonly realtime: RealtimeService,
+    private readonly sockets: SocketNamespace,
     private readonly clock: Clock,
   ) {}
 
@@ -38,7 +40,7 @@ export class MetricUpdatesService implements OnModuleDestroy {
   onTicketsCommitted(event: TicketsCommittedEvent): void {
     const write: CommittedWrite = { organizationId: event.organizationId, contributions: contributionsOf(event) };
     if (write.contributions.length === 0) return;
-    this.realtime.namespace?.serverSideEmit('tickets_committed', write);
+    this.sockets.tellOtherInstances(write);
     this.deliver(write);
   }
 
@@ -46,7 +48,7 @@ export class MetricUpdatesService implements OnModuleDestroy {
   deliver({ organizationId, contributions }: CommittedWrite): void {
     const now = this.clock.now();
     const updates = new Map<string, { room: string; update: MetricUpdate }>();
-    for (const room of this.realtime.rooms.ofOrganization(organizationId)) {
+    for (const room of this.realtime.roomsOf(organizationId)) {
       const { start, end } = windowRange(room.subscription, now);
       for (const c of contributions) {
         const at = new Date(c.at);
@@ -94,7 +96,7 @@ export class MetricUpdatesService implements OnModuleDestroy {
   }
 
   private emit(room: string, update: MetricUpdate): void {
-    this.realtime.namespace?.local.to(room).emit('metric_update', update);
+    this.sockets.emitLocal(room, 'metric_update', update);
   }
 }
 

@@ -45,7 +45,14 @@ export interface InterServerEvents {
 
 export interface SocketData {
   organizationId: number;
+  /** The token's subject: socket messages are rate limited per organization and subject. */
+  subject: string;
+  /** The token's `exp` in milliseconds since the epoch: the socket is closed then. */
+  expiresAt: number;
+  /** The subscription room the socket is in, if any. */
   room?: string;
+  /** Counts subscribes and unsubscribes: a subscribe overtaken by a later one leaves no trace. */
+  subscribeSeq: number;
 }
 
 export interface MetricUpdate {

@@ -5,11 +5,14 @@ import { Clock } from '../common/clock.js';
 import { AnalyticsGateway } from './analytics.gateway.js';
 import { MetricUpdatesService } from './metric-updates.service.js';
 import { RealtimeService } from './realtime.service.js';
+import { SocketLimits } from './socket-limits.js';
+import { SocketNamespace } from './socket-namespace.js';
 import { WallboardController } from './wallboard.controller.js';
 
+/** RateLimiter comes from the global RateLimiterModule: the socket limits count with the HTTP ones. */
 @Module({
   imports: [AnalyticsModule, AuthModule],
   controllers: [WallboardController],
-  providers: [Clock, RealtimeService, MetricUpdatesService, AnalyticsGateway],
+  providers: [Clock, SocketNamespace, SocketLimits, RealtimeService, MetricUpdatesService, AnalyticsGateway],
 })
 export class RealtimeModule {}

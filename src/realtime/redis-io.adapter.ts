@@ -2,9 +2,23 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Adapter } from 'socket.io-adapter';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Server, ServerOptions } from 'socket.io';
 import type { AppConfig } from '../config/app-config.js';
+import { AdapterRedisClient } from './adapter-redis-client.js';
+
+/**
+ * The host of an Origin header, or null for one that is not a URL: `null`
+ * (sandboxed iframes, file:// pages) or garbage, which is then refused like
+ * any other origin that is not allowed.
+ */
+function hostOf(origin: string): string | null {
+  try {
+    return new URL(origin).host || null;
+  } catch {
+    return null;
+  }
+}
 
 /** Embedded mode: one process, so there is no other server to tell (the base class warns on every call). */
 class SingleProcessAdapter extends Adapter {
@@ -15,7 +29,8 @@ class SingleProcessAdapter extends Adapter {
  * socket.io over the Redis adapter (in embedded mode, socket.io's in-memory one), so a broadcast (and a server-side emit)
  * on one instance reaches the sockets and handlers of all of them. The
  * publisher drops what it cannot send while Redis is away rather than
- * queueing it; the subscriber resubscribes when Redis returns.
+ * queueing it (see AdapterRedisClient); the subscriber resubscribes when
+ * Redis returns.
  */
 export class RedisIoAdapter extends IoAdapter {
   private readonly clients: Redis[] = [];
@@ -36,36 +51,26 @@ export class RedisIoAdapter extends IoAdapter {
       cors: { origin: allowed.size > 0 ? [...allowed] : false },
       allowRequest: (request, callback) => {
         const origin = request.headers.origin;
-        const sameOrigin = origin !== undefined && new URL(origin).host === request.headers.host;
-        callback(null, origin === undefined || sameOrigin || allowed.has(origin));
+        callback(null, origin === undefined || allowed.has(origin) || hostOf(origin) === request.headers.host);
       },
     } as ServerOptions);
     if (this.config.embedded) {
       server.adapter(SingleProcessAdapter);
       return server;
     }
-    const pub = new Redis(this.config.redisUrl, {
+    const pub = new AdapterRedisClient(this.config.redisUrl, {
       connectionName: 'pulse-io-pub',
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
     });
-    const sub = new Redis(this.config.redisUrl, { connectionName: 'pulse-io-sub', maxRetriesPerRequest: null });
+    const sub = new AdapterRedisClient(this.config.redisUrl, {
+      connectionName: 'pulse-io-sub',
+      maxRetriesPerRequest: null,
+    });
     for (const client of [pub, sub]) {
       client.on('error', () => undefined);
       this.clients.push(client);
     }
-    // The adapter does not handle a failed publish; while Redis is away a
-    // broadcast to other instances is lost (each instance still serves its
-    // own sockets), never an unhandled rejection.
-    const publish = pub.publish.bind(pub);
-    pub.publish = ((channel: string, message: string | Buffer) =>
-      publish(channel, message).catch(() => 0)) as typeof pub.publish;
-    // Nor does it handle its unsubscribes on close, which the disconnect
-    // below (or a Redis outage) rejects with "Connection is closed".
-    const unsubscribe = sub.unsubscribe.bind(sub);
-    const punsubscribe = sub.punsubscribe.bind(sub);
-    sub.unsubscribe = ((...channels: string[]) => unsubscribe(...channels).catch(() => 0)) as typeof sub.unsubscribe;
-    sub.punsubscribe = ((...patterns: string[]) => punsubscribe(...patterns).catch(() => 0)) as typeof sub.punsubscribe;
     server.adapter(createAdapter(pub, sub, { key: `${this.config.redisKeyPrefix}:io` }));
     return server;
   }

@@ -50,7 +50,7 @@ export function normalizeSubscription(message: unknown): NormalizedSubscription 
   if (typeof window !== 'string' || !Object.hasOwn(WINDOWS, window)) {
     throw new SubscriptionError(`window must be one of ${Object.keys(WINDOWS).join(', ')}`);
   }
-  const zone = typeof timezone === 'string' ? canonicalZone(timezone) : null;
+  const zone = typeof timezone === 'string' ? zoneOf(timezone) : null;
   if (!zone) throw new SubscriptionError('timezone must be an IANA time zone name');
   const problems = filtersProblems(filters, 'filters');
   if (problems.length > 0) throw new SubscriptionError(problems.join('; '));
@@ -68,6 +68,23 @@ export function normalizeSubscription(message: unknown): NormalizedSubscription 
     throw new SubscriptionError(`the window has more than ${MAX_BUCKETS} ${granularity} buckets`);
   }
   return subscription;
+}
+
+/**
+ * canonicalZone builds an Intl formatter (~150 µs); subscribes name few
+ * zones and a flood of them names the same ones, so answers are kept
+ * (at most ZONES_KEPT, then forgotten all at once).
+ */
+const ZONES_KEPT = 1000;
+const zones = new Map<string, string | null>();
+function zoneOf(name: string): string | null {
+  let zone = zones.get(name);
+  if (zone === undefined) {
+    if (zones.size >= ZONES_KEPT) zones.clear();
+    zone = canonicalZone(name);
+    zones.set(name, zone);
+  }
+  return zone;
 }
 
 export function windowRange(subscription: NormalizedSubscription, now: Date): { start: Date; end: Date } {

@@ -4,8 +4,6 @@ import { buildTicket } from '../support/factories.js';
 import { computations } from '../support/metrics.js';
 import { TestSocket } from '../support/socket.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe('realtime socket (API.md §5)', () => {
   let server: TestApp;
   const sockets: TestSocket[] = [];
@@ -121,8 +119,7 @@ describe('realtime socket (API.md §5)', () => {
         resolved_tickets: 0,
         avg_response_time_hours: 0,
       });
-      await sleep(2200);
-      expect(socket.count('periodic_update')).toBeGreaterThanOrEqual(2);
+      await socket.nth('periodic_update', 2, 3000);
     });
 
     it('sends metric_update for a write that touches the subscription, coalescing a burst', async () => {
@@ -210,18 +207,34 @@ describe('realtime socket (API.md §5)', () => {
       );
       const update = await socket.next('metric_update');
       expect(update).toMatchObject({ ticket_id: wanted.id, count: 1 });
-      await sleep(400);
-      expect(socket.count('metric_update')).toBe(1);
+      // Updates follow the order of the writes: once a later matching write is
+      // announced, nothing the earlier ones might have caused is still to come.
+      const { body: marker } = await api.post(
+        '/api/v1/tickets',
+        buildTicket({ priority: 'urgent', created_at: new Date().toISOString() }),
+      );
+      await socket.next('metric_update', (u) => u.ticket_id === marker.id);
+      expect(socket.events.filter((e) => e.name === 'metric_update').map((e) => e.payload.ticket_id)).toEqual([
+        wanted.id,
+        marker.id,
+      ]);
     });
 
     it('stops both kinds of update after unsubscribe', async () => {
+      const subscription = { metrics: ['ticket_count'], interval: 1, window: '1h' };
       const socket = await open(tokenFor(organizationId, 'viewer'));
-      await socket.emit('subscribe', { metrics: ['ticket_count'], interval: 1, window: '1h' });
+      // A witness in the same room shows when the updates the socket would have had were sent.
+      const witness = await open(tokenFor(organizationId, 'viewer'));
+      await Promise.all([socket.emit('subscribe', subscription), witness.emit('subscribe', subscription)]);
       await socket.next('periodic_update');
       expect(await socket.emit('unsubscribe')).toEqual({ ok: true });
       const before = socket.events.length;
-      await api.post('/api/v1/tickets', buildTicket({ created_at: new Date().toISOString() }));
-      await sleep(1500);
+      const seen = witness.count('periodic_update');
+      const { body: ticket } = await api.post('/api/v1/tickets', buildTicket({ created_at: new Date().toISOString() }));
+      await witness.next('metric_update', (u) => u.ticket_id === ticket.id);
+      await witness.nth('periodic_update', seen + 2, 3000);
+      // The pong comes after anything the server had sent this socket before it.
+      await socket.emit('ping');
       expect(
         socket.events.slice(before).filter((e) => e.name === 'periodic_update' || e.name === 'metric_update'),
       ).toEqual([]);
@@ -244,12 +257,12 @@ describe('realtime socket (API.md §5)', () => {
     const total = async () =>
       (await Promise.all(sections.map((s) => computations(server.url, s)))).reduce((a, b) => a + b, 0);
     const before = await total();
-    await sleep(3000);
+    // Three more intervals, however long they take on this machine: every socket gets three more updates.
+    await Promise.all(many.map((socket) => socket.nth('periodic_update', socket.count('periodic_update') + 3, 10_000)));
     const perInterval = ((await total()) - before) / 3;
     // Each distinct subscription computes at most its series and snapshot once an interval;
     // with nothing written they are cache hits, so the count stays far below one per socket.
     expect(perInterval).toBeLessThanOrEqual(5);
-    expect(many.every((socket) => socket.count('periodic_update') >= 2)).toBe(true);
   });
 });
 

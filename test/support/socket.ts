@@ -4,6 +4,7 @@ import { io, type Socket } from 'socket.io-client';
 export class TestSocket {
   readonly events: { name: string; payload: any }[] = [];
   readonly socket: Socket;
+  private reason?: string;
 
   constructor(baseUrl: string, token?: string, options: { viaQuery?: boolean } = {}) {
     this.socket = io(`${baseUrl}/analytics`, {
@@ -13,6 +14,7 @@ export class TestSocket {
       ...(token === undefined ? {} : options.viaQuery ? { query: { token } } : { auth: { token } }),
     });
     this.socket.onAny((name: string, payload: unknown) => this.events.push({ name, payload }));
+    this.socket.on('disconnect', (reason) => (this.reason = reason));
   }
 
   connected(): Promise<void> {
@@ -39,6 +41,37 @@ export class TestSocket {
         resolve(payload);
       };
       this.socket.on(name, listener);
+    });
+  }
+
+  /** Resolves once `n` `name` events have been received in all (counting those already received). */
+  nth(name: string, n: number, timeoutMs = 5000): Promise<void> {
+    if (this.count(name) >= n) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.socket.off(name, listener);
+        reject(new Error(`${this.count(name)} of ${n} ${name} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const listener = () => {
+        if (this.count(name) < n) return;
+        clearTimeout(timer);
+        this.socket.off(name, listener);
+        resolve();
+      };
+      // onAny (which records) runs before these listeners, so the count already includes this event.
+      this.socket.on(name, listener);
+    });
+  }
+
+  /** The reason of the disconnect, when it comes. */
+  disconnected(timeoutMs = 5000): Promise<string> {
+    if (this.socket.disconnected && this.reason) return Promise.resolve(this.reason);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no disconnect within ${timeoutMs} ms`)), timeoutMs);
+      this.socket.once('disconnect', (reason) => {
+        clearTimeout(timer);
+        resolve(reason);
+      });
     });
   }
 

@@ -9,6 +9,8 @@ import { freePort } from './redis-server.js';
 export class TcpProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
+  private readonly clients = new Map<Socket, Socket>();
+  private held = false;
   private stalled = false;
 
   private constructor(
@@ -43,8 +45,13 @@ export class TcpProxy {
         socket.on('close', () => this.sockets.delete(socket));
         socket.on('error', () => undefined);
       }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
+      upstream.pipe(client);
+      this.clients.set(client, upstream);
+      if (!this.held) client.pipe(upstream);
+      client.on('close', () => {
+        this.clients.delete(client);
+        upstream.destroy();
+      });
       upstream.on('close', () => client.destroy());
     });
     await new Promise<void>((resolve, reject) => {
@@ -52,6 +59,23 @@ export class TcpProxy {
       server.listen(this.port, '127.0.0.1', () => resolve());
     });
     this.server = server;
+  }
+
+  /**
+   * Holds what clients send (new connections included) until `release()`:
+   * the server behind looks stalled while every connection stays open.
+   */
+  hold(): void {
+    this.held = true;
+    for (const [client, upstream] of this.clients) {
+      client.unpipe(upstream);
+      client.pause();
+    }
+  }
+
+  release(): void {
+    this.held = false;
+    for (const [client, upstream] of this.clients) client.pipe(upstream);
   }
 
   /**
