@@ -4,7 +4,7 @@ import { Clock } from '../common/clock.js';
 import { formatTimestamp } from '../common/time.js';
 import { DIMENSION_NAMES } from '../metrics/dimensions.js';
 import { METRIC_TYPES, METRICS } from '../metrics/metric-registry.js';
-import { TICKETS_COMMITTED, TicketsCommittedEvent } from '../tickets/events/tickets-committed.event.js';
+import { TICKETS_PUBLISHED, TicketsCommittedEvent } from '../tickets/events/tickets-committed.event.js';
 import type { CommittedWrite, Contribution, MetricUpdate } from './realtime.contract.js';
 import { RealtimeService } from './realtime.service.js';
 import { SocketNamespace } from './socket-namespace.js';
@@ -23,6 +23,7 @@ const COALESCE_MS = 250;
  */
 @Injectable()
 export class MetricUpdatesService implements OnModuleDestroy {
+  private closed = false;
   private readonly windows = new Map<string, { room: string; pending: MetricUpdate | null; timer: NodeJS.Timeout }>();
 
   constructor(
@@ -32,12 +33,14 @@ export class MetricUpdatesService implements OnModuleDestroy {
   ) {}
 
   onModuleDestroy(): void {
+    this.closed = true;
     for (const { timer } of this.windows.values()) clearTimeout(timer);
   }
 
-  /** Does not wait for anything: the write's response is not held up by sockets. */
-  @OnEvent(TICKETS_COMMITTED)
-  onTicketsCommitted(event: TicketsCommittedEvent): void {
+  /** After the write has been answered (tickets.published): its response never waits for sockets. */
+  @OnEvent(TICKETS_PUBLISHED)
+  onTicketsPublished(event: TicketsCommittedEvent): void {
+    if (this.closed) return;
     const write: CommittedWrite = { organizationId: event.organizationId, contributions: contributionsOf(event) };
     if (write.contributions.length === 0) return;
     this.sockets.tellOtherInstances(write);

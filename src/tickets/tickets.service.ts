@@ -9,7 +9,12 @@ import type { BulkTicketsDto } from './dto/bulk-tickets.dto.js';
 import type { CreateTicketDto } from './dto/create-ticket.dto.js';
 import type { ListTicketsQueryDto } from './dto/list-tickets.query.dto.js';
 import type { UpdateTicketDto } from './dto/update-ticket.dto.js';
-import { TICKETS_COMMITTED, TicketChange, TicketsCommittedEvent } from './events/tickets-committed.event.js';
+import {
+  TICKETS_COMMITTED,
+  TICKETS_PUBLISHED,
+  TicketChange,
+  TicketsCommittedEvent,
+} from './events/tickets-committed.event.js';
 import { TICKETS_WRITING, TicketsWritingEvent } from './events/tickets-writing.event.js';
 import { applyTicketInput, type TicketState } from './ticket-rules.js';
 import type { Ticket } from './ticket.entity.js';
@@ -163,7 +168,10 @@ export class TicketsService {
   /** After commit: listeners (cache invalidation among them) finish before the write answers. */
   private async committed(organizationId: number, changes: TicketChange[], now: Date): Promise<void> {
     for (const change of changes) for (const name of change.events) this.telemetry.eventsEmitted.inc({ event: name });
-    await this.events.emitAsync(TICKETS_COMMITTED, new TicketsCommittedEvent(organizationId, changes, now));
+    const event = new TicketsCommittedEvent(organizationId, changes, now);
+    await this.events.emitAsync(TICKETS_COMMITTED, event);
+    // Runs after the microtasks that send the response: fan-out costs the answer nothing.
+    setImmediate(() => this.events.emit(TICKETS_PUBLISHED, event));
   }
 
   private async duplicate(

@@ -2,6 +2,12 @@ import type { TicketEventName } from '../../metrics/metric-registry.js';
 import type { Ticket } from '../ticket.entity.js';
 
 export const TICKETS_COMMITTED = 'tickets.committed';
+/**
+ * The same event once the write's response has been handed over: for
+ * listeners that only tell others about the write (socket updates), which a
+ * write's answer must never wait for.
+ */
+export const TICKETS_PUBLISHED = 'tickets.published';
 
 /** One ticket's committed change; `before` is null for a new ticket. */
 export class TicketChange {
