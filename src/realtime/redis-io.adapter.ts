@@ -5,7 +5,7 @@ import { Adapter } from 'socket.io-adapter';
 import type { Redis } from 'ioredis';
 import type { Server, ServerOptions } from 'socket.io';
 import type { AppConfig } from '../config/app-config.js';
-import { AdapterRedisClient } from './adapter-redis-client.js';
+import { createPubSubClients } from '../redis/redis-client.js';
 
 /**
  * The host of an Origin header, or null for one that is not a URL: `null`
@@ -27,10 +27,8 @@ class SingleProcessAdapter extends Adapter {
 
 /**
  * socket.io over the Redis adapter (in embedded mode, socket.io's in-memory one), so a broadcast (and a server-side emit)
- * on one instance reaches the sockets and handlers of all of them. The
- * publisher drops what it cannot send while Redis is away rather than
- * queueing it (see AdapterRedisClient); the subscriber resubscribes when
- * Redis returns.
+ * on one instance reaches the sockets and handlers of all of them, through
+ * the clients redis/ makes for it.
  */
 export class RedisIoAdapter extends IoAdapter {
   private readonly clients: Redis[] = [];
@@ -58,19 +56,8 @@ export class RedisIoAdapter extends IoAdapter {
       server.adapter(SingleProcessAdapter);
       return server;
     }
-    const pub = new AdapterRedisClient(this.config.redisUrl, {
-      connectionName: 'pulse-io-pub',
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-    });
-    const sub = new AdapterRedisClient(this.config.redisUrl, {
-      connectionName: 'pulse-io-sub',
-      maxRetriesPerRequest: null,
-    });
-    for (const client of [pub, sub]) {
-      client.on('error', () => undefined);
-      this.clients.push(client);
-    }
+    const { pub, sub } = createPubSubClients(this.config);
+    this.clients.push(pub, sub);
     server.adapter(createAdapter(pub, sub, { key: `${this.config.redisKeyPrefix}:io` }));
     return server;
   }

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { AppConfig } from '../config/app-config.js';
+import { AdapterRedisClient } from './adapter-redis-client.js';
 
 /** ioredis's own timer only clears commands whose reply never comes; RedisHealth sets the real deadline. */
 const BACKSTOP_TIMEOUT_FACTOR = 20;
@@ -26,4 +27,21 @@ export function createRedisClient(config: AppConfig, connectionName: string): Re
   // listener ioredis would print each reconnect attempt as unhandled.
   client.on('error', () => undefined);
   return client;
+}
+
+/**
+ * The publisher and subscriber of the socket.io Redis adapter: the publisher
+ * drops what it cannot send while Redis is away rather than queueing it; the
+ * subscriber (a connection in subscriber mode, so not the shared one)
+ * resubscribes when Redis returns.
+ */
+export function createPubSubClients(config: AppConfig): { pub: Redis; sub: Redis } {
+  const pub = new AdapterRedisClient(config.redisUrl, {
+    connectionName: 'pulse-io-pub',
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+  });
+  const sub = new AdapterRedisClient(config.redisUrl, { connectionName: 'pulse-io-sub', maxRetriesPerRequest: null });
+  for (const client of [pub, sub]) client.on('error', () => undefined);
+  return { pub, sub };
 }
