@@ -23,20 +23,27 @@ export interface Rollup {
   readonly metrics: readonly MetricType[];
 }
 
+const MEANS: readonly MetricType[] = METRIC_TYPES.filter((m) => METRICS[m].aggregate === 'mean');
+
 /**
  * Smallest first: a query reads the first rollup that keeps every dimension
- * it filters or breaks down by. Only the ungrouped rollup keeps 15-minute
- * rows (the edges of local buckets in zones offset by a quarter or half
- * hour); keyed rollups stop at hours, because a keyed 15-minute rollup is as
- * big as the tickets table. `assignee_id` has unbounded cardinality and is in
- * none: queries by it read the raw rows.
+ * it filters or breaks down by and has its metric. Only the ungrouped rollup
+ * keeps 15-minute rows (the edges of local buckets in zones offset by a
+ * quarter or half hour). Keyed rollups keep hours only for ticket_count and
+ * one dimension (the dashboard's breakdowns, the common filters); the rest
+ * keep UTC days, because a keyed hourly rollup of every metric is about as
+ * big as the tickets table. Finer pieces than a rollup keeps are read from
+ * the raw rows. `assignee_id` has unbounded cardinality and is in none.
  */
 export const ROLLUPS: readonly Rollup[] = [
   { name: 'total', groupings: [], grains: [15, 60, 1440], metrics: METRIC_TYPES },
-  { name: 'channel', groupings: ['channel'], grains: [60, 1440], metrics: METRIC_TYPES },
-  { name: 'category', groupings: ['category'], grains: [60, 1440], metrics: METRIC_TYPES },
-  { name: 'status_priority', groupings: ['status', 'priority'], grains: [60, 1440], metrics: METRIC_TYPES },
+  { name: 'status', groupings: ['status'], grains: [60, 1440], metrics: ['ticket_count'] },
+  { name: 'channel', groupings: ['channel'], grains: [60, 1440], metrics: ['ticket_count'] },
+  { name: 'category', groupings: ['category'], grains: [60, 1440], metrics: ['ticket_count'] },
   { name: 'sentiment_band', groupings: ['sentiment_band'], grains: [60, 1440], metrics: ['sentiment_score'] },
+  { name: 'status_priority', groupings: ['status', 'priority'], grains: [1440], metrics: METRIC_TYPES },
+  { name: 'channel_daily', groupings: ['channel'], grains: [1440], metrics: MEANS },
+  { name: 'category_daily', groupings: ['category'], grains: [1440], metrics: MEANS },
 ];
 
 /** The key columns of a rollup row, in primary-key order. */
@@ -60,7 +67,10 @@ export function coveringRollup(metric: MetricType, filters: Filters, groupBy: re
  * `count` (the sum of `t.sign`) and `sum` (the signed sum of the metric's
  * exact value). `source` is a relation with the tickets' columns and a
  * `sign` (1 or -1); its alias is `t`. Maintenance feeds it the old (-1) and
- * new (+1) rows of a write, rebuild and verify the tickets table.
+ * new (+1) rows of a write, rebuild and verify the tickets table. The tickets
+ * are first summed per metric, 15-minute bin and every grouping at once, and
+ * every rollup row is a sum of those: a rebuild expands each ticket once,
+ * not once per rollup and grain.
  */
 export function contributionsSql(source: string): string {
   const metrics = METRIC_TYPES.map((name) => {
@@ -70,19 +80,27 @@ export function contributionsSql(source: string): string {
   });
   const rollups = ROLLUPS.flatMap((r) =>
     r.grains.map((grain) => {
-      const columns = ROLLUP_GROUPINGS.map((g) => (r.groupings.includes(g) ? `${GROUPING_SQL[g]}::text` : `''`));
+      const columns = ROLLUP_GROUPINGS.map((g) => (r.groupings.includes(g) ? `b.${g}` : `''`));
       return `('${r.name}', ${grain}, ${columns.join(', ')}, ARRAY[${r.metrics.map((m) => `'${m}'`).join(', ')}])`;
     }),
   );
+  const finest = Math.min(...GRAINS);
   return `
-    SELECT t.organization_id, r.rollup, m.metric, r.grain::smallint AS grain,
-           date_bin(make_interval(mins => r.grain), m.at, ${BIN_ORIGIN}) AS bucket,
+    WITH base AS (
+      SELECT t.organization_id, m.metric, date_bin(interval '${finest} minutes', m.at, ${BIN_ORIGIN}) AS bin,
+             ${ROLLUP_GROUPINGS.map((g) => `${GROUPING_SQL[g]}::text AS ${g}`).join(', ')},
+             sum(t.sign)::bigint AS count, coalesce(sum(t.sign * m.value), 0) AS sum
+      FROM ${source} t
+      CROSS JOIN LATERAL (VALUES ${metrics.join(', ')}) AS m(metric, at, value)
+      WHERE m.at IS NOT NULL
+      GROUP BY ${[1, 2, 3, ...ROLLUP_GROUPINGS.map((_, i) => i + 4)].join(', ')})
+    SELECT b.organization_id, r.rollup, b.metric, r.grain::smallint AS grain,
+           date_bin(make_interval(mins => r.grain), b.bin, ${BIN_ORIGIN}) AS bucket,
            ${ROLLUP_GROUPINGS.map((g) => `r.${g}`).join(', ')},
-           sum(t.sign)::bigint AS count, coalesce(sum(t.sign * m.value), 0) AS sum
-    FROM ${source} t
-    CROSS JOIN LATERAL (VALUES ${metrics.join(', ')}) AS m(metric, at, value)
+           sum(b.count)::bigint AS count, sum(b.sum) AS sum
+    FROM base b
     CROSS JOIN LATERAL (VALUES ${rollups.join(', ')}) AS r(rollup, grain, ${ROLLUP_GROUPINGS.join(', ')}, metrics)
-    WHERE m.at IS NOT NULL AND m.metric = ANY(r.metrics)
+    WHERE b.metric = ANY(r.metrics)
     GROUP BY ${ROLLUP_KEY.map((_, i) => i + 1).join(', ')}`;
 }
 
