@@ -1,9 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { upsertContributionsSql } from '../src/metrics/rollup-lattice.js';
 
-/** Tickets per backfill statement, at most: the migration never holds one huge statement. */
-const BACKFILL_BATCH = 50_000;
-
 export class CreateTicketRollups1764000000010 implements MigrationInterface {
   name = 'CreateTicketRollups1764000000010';
 
@@ -30,7 +27,7 @@ export class CreateTicketRollups1764000000010 implements MigrationInterface {
         CONSTRAINT ticket_rollups_pkey PRIMARY KEY
           (organization_id, rollup, metric, grain, bucket, status, priority, channel, category, sentiment_band)
       )`);
-    await backfill(queryRunner);
+    await backfillRollups(queryRunner);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
@@ -39,11 +36,12 @@ export class CreateTicketRollups1764000000010 implements MigrationInterface {
 }
 
 /**
- * The rollups of the tickets already stored, organization by organization in
- * batches of consecutive ids. It only reads the tickets, so writers are not
- * blocked; the service that maintains the rollups starts after it.
+ * Adds the rollups of the tickets already stored, organization by organization
+ * in batches of at most `batch` consecutive ids, so no statement is huge. It
+ * only reads the tickets, so writers are not blocked; the service that
+ * maintains the rollups starts after it.
  */
-async function backfill(queryRunner: QueryRunner): Promise<void> {
+export async function backfillRollups(queryRunner: QueryRunner, batch = 50_000): Promise<void> {
   const organizations: { organization_id: number }[] = await queryRunner.query(
     `SELECT DISTINCT organization_id FROM tickets ORDER BY 1`,
   );
@@ -51,8 +49,9 @@ async function backfill(queryRunner: QueryRunner): Promise<void> {
     let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
       const [last]: { id: string | null }[] = await queryRunner.query(
-        `SELECT max(id)::text AS id FROM (
-           SELECT id FROM tickets WHERE organization_id = $1 AND id > $2 ORDER BY id LIMIT ${BACKFILL_BATCH}) batch`,
+        `SELECT (SELECT id FROM (
+           SELECT id FROM tickets WHERE organization_id = $1 AND id > $2 ORDER BY id LIMIT ${batch}) batch
+         ORDER BY id DESC LIMIT 1)::text AS id`,
         [organization_id, after],
       );
       if (last.id === null) break;

@@ -67,10 +67,10 @@ export function coveringRollup(metric: MetricType, filters: Filters, groupBy: re
  * `count` (the sum of `t.sign`) and `sum` (the signed sum of the metric's
  * exact value). `source` is a relation with the tickets' columns and a
  * `sign` (1 or -1); its alias is `t`. Maintenance feeds it the old (-1) and
- * new (+1) rows of a write, rebuild and verify the tickets table. The tickets
- * are first summed per metric, 15-minute bin and every grouping at once, and
- * every rollup row is a sum of those: a rebuild expands each ticket once,
- * not once per rollup and grain.
+ * new (+1) rows of a write, rebuild and verify the tickets table. One pass of
+ * GROUPING SETS, one set per distinct key of a rollup and grain; `GROUPING()`
+ * tells the sets apart, and a set's rows go to every rollup with that key
+ * that holds their metric.
  */
 export function contributionsSql(source: string): string {
   const metrics = METRIC_TYPES.map((name) => {
@@ -78,30 +78,44 @@ export function contributionsSql(source: string): string {
     const at = m.countsSql ? `CASE WHEN ${m.countsSql} THEN t.${m.timestamp} END` : `t.${m.timestamp}`;
     return `('${name}', ${at}, ${m.exactSql ?? 'NULL'}::numeric)`;
   });
-  const rollups = ROLLUPS.flatMap((r) =>
+  // The grouping columns of the pass, in GROUPING() bit order (first column = highest bit).
+  const columns = [...GRAINS.map((g) => `bin${g}`), ...ROLLUP_GROUPINGS];
+  const sets = ROLLUPS.flatMap((r) =>
     r.grains.map((grain) => {
-      const columns = ROLLUP_GROUPINGS.map((g) => (r.groupings.includes(g) ? `b.${g}` : `''`));
-      return `('${r.name}', ${grain}, ${columns.join(', ')}, ARRAY[${r.metrics.map((m) => `'${m}'`).join(', ')}])`;
+      const kept = [`bin${grain}`, ...r.groupings];
+      const mask = columns.reduce(
+        (bits, c, i) => (kept.includes(c) ? bits : bits | (1 << (columns.length - 1 - i))),
+        0,
+      );
+      return { rollup: r, grain, kept, mask };
     }),
   );
-  const finest = Math.min(...GRAINS);
+  const distinct = [...new Map(sets.map((x) => [x.mask, x])).values()];
+  const labels = sets.map(
+    (x) => `(${x.mask}, '${x.rollup.name}', ${x.grain}, ARRAY[${x.rollup.metrics.map((m) => `'${m}'`).join(', ')}])`,
+  );
   return `
-    WITH base AS (
-      SELECT t.organization_id, m.metric, date_bin(interval '${finest} minutes', m.at, ${BIN_ORIGIN}) AS bin,
-             ${ROLLUP_GROUPINGS.map((g) => `${GROUPING_SQL[g]}::text AS ${g}`).join(', ')},
-             sum(t.sign)::bigint AS count, coalesce(sum(t.sign * m.value), 0) AS sum
-      FROM ${source} t
-      CROSS JOIN LATERAL (VALUES ${metrics.join(', ')}) AS m(metric, at, value)
-      WHERE m.at IS NOT NULL
-      GROUP BY ${[1, 2, 3, ...ROLLUP_GROUPINGS.map((_, i) => i + 4)].join(', ')})
-    SELECT b.organization_id, r.rollup, b.metric, r.grain::smallint AS grain,
-           date_bin(make_interval(mins => r.grain), b.bin, ${BIN_ORIGIN}) AS bucket,
-           ${ROLLUP_GROUPINGS.map((g) => `r.${g}`).join(', ')},
-           sum(b.count)::bigint AS count, sum(b.sum) AS sum
-    FROM base b
-    CROSS JOIN LATERAL (VALUES ${rollups.join(', ')}) AS r(rollup, grain, ${ROLLUP_GROUPINGS.join(', ')}, metrics)
-    WHERE b.metric = ANY(r.metrics)
-    GROUP BY ${ROLLUP_KEY.map((_, i) => i + 1).join(', ')}`;
+    SELECT g.organization_id, r.rollup, g.metric, r.grain::smallint AS grain,
+           CASE r.grain ${GRAINS.map((grain) => `WHEN ${grain} THEN g.bin${grain}`).join(' ')} END AS bucket,
+           ${ROLLUP_GROUPINGS.map((c) => `coalesce(g.${c}, '') AS ${c}`).join(', ')},
+           g.count, g.sum
+    FROM (
+      SELECT b.organization_id, b.metric, ${columns.map((c) => `b.${c}`).join(', ')},
+             GROUPING(${columns.map((c) => `b.${c}`).join(', ')}) AS set,
+             sum(b.sign)::bigint AS count, coalesce(sum(b.sign * b.value), 0) AS sum
+      FROM (
+        SELECT t.organization_id, m.metric, t.sign, m.value,
+               ${GRAINS.map((g) => `date_bin(interval '${g} minutes', m.at, ${BIN_ORIGIN}) AS bin${g}`).join(', ')},
+               ${ROLLUP_GROUPINGS.map((c) => `${GROUPING_SQL[c]}::text AS ${c}`).join(', ')}
+        FROM ${source} t
+        CROSS JOIN LATERAL (VALUES ${metrics.join(', ')}) AS m(metric, at, value)
+        WHERE m.at IS NOT NULL
+      ) b
+      GROUP BY b.organization_id, b.metric,
+               GROUPING SETS (${distinct.map((x) => `(${x.kept.map((c) => `b.${c}`).join(', ')})`).join(', ')})
+    ) g
+    JOIN (VALUES ${labels.join(', ')}) AS r(set, rollup, grain, metrics)
+      ON r.set = g.set AND g.metric = ANY(r.metrics)`;
 }
 
 /**

@@ -1,10 +1,17 @@
 import fc from 'fast-check';
 import pg from 'pg';
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import { DataSource } from 'typeorm';
+import {
+  backfillRollups,
+  CreateTicketRollups1764000000010,
+} from '../../migrations/1764000000010-CreateTicketRollups.js';
+import { buildDataSourceOptions } from '../../src/database/database-options.js';
 import { RollupsRepository } from '../../src/rollups/rollups.repository.js';
 import { TICKETS_WRITING, type TicketsWritingEvent } from '../../src/tickets/events/tickets-writing.event.js';
 import { Api } from '../support/http.js';
-import { newOrganizationId, startApp, testDatabaseUrl, tokenFor, type TestApp } from '../support/app.js';
+import { newOrganizationId, startApp, testConfig, testDatabaseUrl, tokenFor, type TestApp } from '../support/app.js';
+import { migratedDatabase, sideDatabaseUrl } from '../support/database.js';
 
 /**
  * The rollups kept in the write's transaction (src/metrics/README.md) against
@@ -171,6 +178,37 @@ describe('rollups', () => {
     expect((mismatch!.key.bucket as Date).toISOString()).toBe('2025-03-30T01:00:00.000Z');
     await rollups.rebuild(org);
     expect(await rollups.verify(org)).toBeNull();
+  });
+
+  it('are backfilled by their migration from the tickets already stored, in batches', async () => {
+    const url = sideDatabaseUrl('pulse_test_rollups_backfill');
+    await migratedDatabase(url);
+    const side = new DataSource(buildDataSourceOptions(testConfig({ DATABASE_URL: url })));
+    await side.initialize();
+    const runner = side.createQueryRunner();
+    try {
+      const orgs = [newOrganizationId(), newOrganizationId()];
+      await side.query(
+        `INSERT INTO tickets (organization_id, status, priority, channel, category, sentiment_score,
+                              created_at, first_response_at, resolved_at, updated_at)
+         SELECT o, CASE WHEN i % 3 = 0 THEN 'closed' ELSE 'pending' END, (ARRAY['low', 'high'])[1 + i % 2],
+                'chat', 'billing', CASE WHEN i % 4 = 0 THEN NULL ELSE (i % 9) / 10.0 END, at,
+                at + i * interval '7 minutes', CASE WHEN i % 3 = 0 THEN at + interval '3 hours' END, now()
+         FROM unnest($1::bigint[]) o, generate_series(1, 40) i,
+              LATERAL (SELECT timestamptz '2025-03-29 20:05:00Z' + i * interval '53 minutes' AS at) a`,
+        [orgs],
+      );
+      const migration = new CreateTicketRollups1764000000010();
+      await migration.down(runner);
+      await migration.up(runner);
+      for (const org of orgs) expect(await new RollupsRepository(side).verify(org)).toBeNull();
+      await side.query(`DELETE FROM ticket_rollups WHERE organization_id = ANY($1::bigint[])`, [orgs]);
+      await backfillRollups(runner, 7);
+      for (const org of orgs) expect(await new RollupsRepository(side).verify(org)).toBeNull();
+    } finally {
+      await runner.release();
+      await side.destroy();
+    }
   });
 
   it('are left as they were by a bulk with one invalid item', async () => {
