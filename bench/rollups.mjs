@@ -17,7 +17,7 @@ import { randomInt } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig } from '../dist/src/config/app-config.js';
 import { signToken } from '../dist/src/auth/token.service.js';
-import { rollupSeconds, seedTickets } from './seed.mjs';
+import { copySeconds, rollupSeconds, seedTickets } from './seed.mjs';
 import { quantile, startService } from './service.mjs';
 
 const TICKETS = Number(process.env.BENCH_TICKETS ?? 1_000_000);
@@ -27,7 +27,10 @@ const WRITES = Number(process.env.BENCH_WRITES ?? 300);
 
 const config = loadConfig();
 // BENCH_ORGS=<neighbour>,<org> measures organizations seeded by an earlier run.
-const [neighbour, org] = process.env.BENCH_ORGS?.split(',').map(Number) ?? [randomInt(1, 2 ** 47), randomInt(1, 2 ** 47)];
+const [neighbour, org] = process.env.BENCH_ORGS?.split(',').map(Number) ?? [
+  randomInt(1, 2 ** 47),
+  randomInt(1, 2 ** 47),
+];
 const seeded = [];
 if (!process.env.BENCH_ORGS) {
   for (const id of [neighbour, org]) {
@@ -37,7 +40,8 @@ if (!process.env.BENCH_ORGS) {
   }
 }
 
-const db = new pg.Client({ connectionString: config.databaseUrl });
+// Without JIT, as Pulse's analytics connections run: both sides pay the same compiler, none.
+const db = new pg.Client({ connectionString: config.databaseUrl, options: '-c jit=off' });
 await db.connect();
 const service = await startService({ RATE_LIMIT_REQUESTS: '1000000', RATE_LIMIT_FORCED: '1000000' });
 const token = signToken({ sub: 'bench', org_id: org, role: 'admin' }, config.jwtSecret, 3600);
@@ -101,6 +105,34 @@ for (let i = 0; i < WRITES; i++) {
   if (response.status !== 201) throw new Error(`POST /tickets answered ${response.status}`);
   writes.push(performance.now() - started);
 }
+// Bulk ingest through the API (rollups maintained per batch) against COPY of as many rows, side by side.
+const BULK = 10_000;
+const bulkOrg = randomInt(1, 2 ** 47);
+const bulkHeaders = {
+  ...headers,
+  authorization: `Bearer ${signToken({ sub: 'bench', org_id: bulkOrg, role: 'admin' }, config.jwtSecret, 3600)}`,
+};
+const bulkRates = [];
+const copyRates = [];
+for (let round = 0; round < 3; round++) {
+  const items = Array.from({ length: BULK }, (_, i) => ({
+    created_at: new Date(start.getTime() + ((i * 9973) % (365 * 86_400)) * 1000).toISOString(),
+    priority: ['low', 'medium', 'high', 'urgent'][i % 4],
+    channel: ['email', 'chat', 'phone', 'web', 'slack'][i % 5],
+    sentiment_score: (i % 21) / 10 - 1,
+  }));
+  const started = performance.now();
+  const response = await fetch(`${service.url}/api/v1/tickets/bulk`, {
+    method: 'POST',
+    headers: bulkHeaders,
+    body: JSON.stringify({ tickets: items }),
+  });
+  await response.arrayBuffer();
+  if (response.status !== 200) throw new Error(`bulk answered ${response.status}`);
+  bulkRates.push(BULK / ((performance.now() - started) / 1000));
+  await seedTickets(config.databaseUrl, randomInt(1, 2 ** 47), BULK, { seed: round + 11 });
+  copyRates.push(BULK / copySeconds);
+}
 await service.stop();
 
 const { rows: storage } = await db.query(
@@ -120,15 +152,26 @@ const ms = (values) =>
 const sorted = [...ratios].sort((a, b) => a - b);
 console.log(`organizations ${neighbour} and ${org}, ${TICKETS} tickets each`);
 if (seeded.length > 0) {
-  console.log(`COPY + rollups: ${seeded.map((s) => `${s.seconds.toFixed(0)} s (rollups ${s.rollupSeconds.toFixed(0)} s)`).join(', ')}`);
+  console.log(
+    `COPY + rollups: ${seeded.map((s) => `${s.seconds.toFixed(0)} s (rollups ${s.rollupSeconds.toFixed(0)} s)`).join(', ')}`,
+  );
 }
-console.log(`one-year daily ticket_count (${warm.data_points.length} buckets, ${warm.total_count} tickets), ${ROUNDS} rounds × ${SAMPLES}:`);
+console.log(
+  `one-year daily ticket_count (${warm.data_points.length} buckets, ${warm.total_count} tickets), ${ROUNDS} rounds × ${SAMPLES}:`,
+);
 console.log(`  Pulse UTC, use_cache=false   ${ms(all.pulse)}`);
 console.log(`  Pulse Asia/Kathmandu         ${ms(all.kathmandu)}`);
 console.log(`  plain GROUP BY (raw rows)    ${ms(all.raw)}`);
-console.log(`  ratio raw/Pulse: median ${quantile(ratios, 0.5).toFixed(1)}× (rounds ${sorted.map((x) => x.toFixed(1)).join(', ')})`);
+console.log(
+  `  ratio raw/Pulse: median ${quantile(ratios, 0.5).toFixed(1)}× (rounds ${sorted.map((x) => x.toFixed(1)).join(', ')})`,
+);
 console.log(`30-day dashboard, use_cache=false: ${ms(all.dashboard)}`);
 console.log(`single POST /tickets with rollups (${WRITES} sequential): ${ms(writes)}`);
+const median = (xs) => quantile(xs, 0.5);
+console.log(
+  `bulk ingest, ${BULK} tickets per POST /tickets/bulk with rollups: median ${median(bulkRates).toFixed(0)} tickets/s; ` +
+    `COPY of as many rows: median ${median(copyRates).toFixed(0)} rows/s (${(median(bulkRates) / median(copyRates)).toFixed(2)}× COPY, 3 rounds)`,
+);
 const [s] = storage;
 console.log(
   `storage: ${s.rollup_rows} rollup rows for ${s.ticket_rows} tickets in the organization; ` +
