@@ -1,12 +1,13 @@
 import fc from 'fast-check';
 import pg from 'pg';
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import {
   backfillRollups,
   CreateTicketRollups1764000000010,
 } from '../../migrations/1764000000010-CreateTicketRollups.js';
-import { buildDataSourceOptions } from '../../src/database/database-options.js';
+import { ANALYTICS_CONNECTION, buildDataSourceOptions } from '../../src/database/database-options.js';
 import { RollupsRepository } from '../../src/rollups/rollups.repository.js';
 import { TICKETS_WRITING, type TicketsWritingEvent } from '../../src/tickets/events/tickets-writing.event.js';
 import { Api } from '../support/http.js';
@@ -155,6 +156,11 @@ describe('rollups', () => {
       { numRuns: 25 },
     );
     expect(cases).toBe(25);
+  });
+
+  it('are read on connections without JIT, whose compiling would cost more than the reads', async () => {
+    const analytics = server.app.get<DataSource>(getDataSourceToken(ANALYTICS_CONNECTION));
+    expect(await analytics.query('SHOW jit')).toEqual([{ jit: 'off' }]);
   });
 
   it('are found out by verify when a row is corrupted', async () => {
