@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { getDataSourceToken } from '@nestjs/typeorm';
@@ -182,7 +183,23 @@ describe('rollups', () => {
       mismatches: 1,
     });
     expect((mismatch!.key.bucket as Date).toISOString()).toBe('2025-03-30T01:00:00.000Z');
-    await rollups.rebuild(org);
+
+    // The commands of the README, compiled as an operator runs them.
+    const cli = (command: string) =>
+      spawnSync(process.execPath, ['dist/src/cli/rollups.js', command, '--org', String(org)], {
+        env: { ...process.env, DATABASE_URL: testDatabaseUrl() },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const found = cli('verify');
+    expect(found.status, found.stderr).toBe(1);
+    expect(found.stderr).toContain('1 rollup row(s) differ from the tickets');
+    expect(found.stderr).toContain('"rollup":"channel","metric":"ticket_count","grain":60');
+    expect(found.stderr).toContain('"bucket":"2025-03-30T01:00:00.000Z"');
+    expect(cli('rebuild').status).toBe(0);
+    const clean = cli('verify');
+    expect(clean.status, clean.stderr).toBe(0);
+    expect(clean.stdout).toContain(`rollups of organization ${org} match the tickets`);
     expect(await rollups.verify(org)).toBeNull();
   });
 
