@@ -21,6 +21,7 @@ import { ObservabilityModule } from './observability/observability.module.js';
 import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
 import { RedisModule } from './redis/redis.module.js';
+import { RollupsModule } from './rollups/rollups.module.js';
 import { TicketsModule } from './tickets/tickets.module.js';
 
 @Module({})
@@ -42,6 +43,7 @@ export class AppModule {
         AuthModule,
         CacheModule,
         TicketsModule,
+        RollupsModule,
         AnalyticsModule,
         ExportModule,
         HealthModule,

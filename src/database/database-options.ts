@@ -31,6 +31,9 @@ export function buildDataSourceOptions(
       application_name: role === 'primary' ? 'pulse' : 'pulse-analytics',
       connectionTimeoutMillis: config.databaseConnectTimeoutMs,
       ...(role === 'analytics' ? { statement_timeout: config.analyticsStatementTimeoutMs } : {}),
+      // Reads from rollups are cheap but their cost estimates are not: past jit_above_cost PostgreSQL
+      // would spend ~80 ms compiling a query that runs in 5. (PGlite has no JIT and takes no options.)
+      ...(role === 'analytics' && !config.embedded ? { options: '-c jit=off' } : {}),
     },
   };
 }

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import type { ClientBase, Pool } from 'pg';
 import type { Priority, Status } from '../metrics/dimensions.js';
 import type { MetricTicket } from '../metrics/metric-registry.js';
+import { upsertContributionsSql } from '../metrics/rollup-lattice.js';
 import { STATE_COLUMNS } from '../tickets/tickets.repository.js';
 import {
   AGENTS,
@@ -188,7 +189,8 @@ export async function isOrganizationSeeded(db: Pool | ClientBase, organizationId
  * any transaction). `batchSize` rows per statement through `unnest` over one
  * array per column: a fixed 13 parameters whatever the batch (50,000 rows in
  * under 2 s on PGlite). COPY FROM STDIN would be faster on PostgreSQL but
- * kills PGlite, which cannot read COPY data from a client.
+ * kills PGlite, which cannot read COPY data from a client. The rollups
+ * (src/metrics/README.md) are built from them in the same transaction.
  */
 export async function insertDemoTickets(
   db: Pool | ClientBase,
@@ -207,6 +209,11 @@ export async function insertDemoTickets(
         [organizationId, ...COLUMNS.map(([column]) => batch.map((t) => t[column]))],
       );
     }
+    // The organization was empty: its rollups are its tickets' contributions, committed with them.
+    await client.query(
+      upsertContributionsSql(`(SELECT tk.*, 1 AS sign FROM tickets tk WHERE tk.organization_id = $1)`),
+      [organizationId],
+    );
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);

@@ -33,6 +33,13 @@ export interface MetricDefinition {
   readonly timestamp: TimestampColumn;
   /** SQL of one ticket's value over the alias `t` (mean metrics only). */
   readonly valueSql: string | null;
+  /**
+   * The same value as an exact `numeric` in `exactUnit`s of the value (mean
+   * metrics only): rollups add and subtract these, so a sum never drifts
+   * however many writes it has seen, and `valueSql = exactSql / exactUnit`.
+   */
+  readonly exactSql: string | null;
+  readonly exactUnit: number;
   /** SQL condition, beyond the timestamp range, for a ticket to count. */
   readonly countsSql: string | null;
   /** The ticket's value in memory, or null when it does not count. */
@@ -53,6 +60,8 @@ export const METRICS: Readonly<Record<MetricType, MetricDefinition>> = {
     aggregate: 'count',
     timestamp: 'created_at',
     valueSql: null,
+    exactSql: null,
+    exactUnit: 1,
     countsSql: null,
     valueOf: () => 1,
     reads: ['created_at'],
@@ -64,6 +73,8 @@ export const METRICS: Readonly<Record<MetricType, MetricDefinition>> = {
     aggregate: 'mean',
     timestamp: 'first_response_at',
     valueSql: 'extract(epoch from (t.first_response_at - t.created_at))::float8 / 3600',
+    exactSql: 'extract(epoch from (t.first_response_at - t.created_at))',
+    exactUnit: 3600,
     countsSql: null,
     valueOf: (t) => hoursBetween(t.created_at, t.first_response_at),
     reads: ['created_at', 'first_response_at'],
@@ -75,6 +86,8 @@ export const METRICS: Readonly<Record<MetricType, MetricDefinition>> = {
     aggregate: 'mean',
     timestamp: 'resolved_at',
     valueSql: 'extract(epoch from (t.resolved_at - t.created_at))::float8 / 3600',
+    exactSql: 'extract(epoch from (t.resolved_at - t.created_at))',
+    exactUnit: 3600,
     countsSql: null,
     valueOf: (t) => hoursBetween(t.created_at, t.resolved_at),
     reads: ['created_at', 'resolved_at'],
@@ -86,6 +99,8 @@ export const METRICS: Readonly<Record<MetricType, MetricDefinition>> = {
     aggregate: 'mean',
     timestamp: 'created_at',
     valueSql: 't.sentiment_score',
+    exactSql: 't.sentiment_score::numeric',
+    exactUnit: 1,
     countsSql: 't.sentiment_score IS NOT NULL',
     valueOf: (t) => t.sentiment_score,
     reads: ['created_at', 'sentiment_score'],

@@ -7,8 +7,10 @@ import {
   type Priority,
 } from './dimensions.js';
 import { filterPredicates } from './filters.js';
-import { GRANULARITY_UNITS, type Granularity } from './granularity.js';
+import type { Granularity } from './granularity.js';
 import { METRICS, type MetricDefinition, type MetricType } from './metric-registry.js';
+import { bucketSql, bucketsSql } from './bucket-sql.js';
+import { compileRollupReport } from './rollup-report.compiler.js';
 import { SqlParams, type CompiledQuery } from './sql-params.js';
 
 /** A normalized analytics query over one metric and one range. */
@@ -76,6 +78,8 @@ export function metricWhere(
  * local hour holding the start (`date_bin`), so DST days have 23 or 25 of them.
  */
 export function compileReport(q: ReportQuery): CompiledQuery {
+  const fromRollups = compileRollupReport(q);
+  if (fromRollups) return fromRollups;
   const metric = METRICS[q.metric];
   const params = new SqlParams();
   const ts = `t.${metric.timestamp}`;
@@ -90,17 +94,8 @@ export function compileReport(q: ReportQuery): CompiledQuery {
   const start = q.granularity === null ? '' : `${params.add(q.start)}::timestamptz`;
   const end = q.granularity === null ? '' : `${params.add(q.end)}::timestamptz`;
   if (q.granularity !== null) {
-    const { unit, step } = GRANULARITY_UNITS[q.granularity];
-    if (q.granularity === 'hourly') {
-      const origin = `date_trunc('hour', ${start}, ${zone})`;
-      bucketExpr = `date_bin('1 hour', ${ts}, ${origin})`;
-      buckets = `SELECT generate_series(${origin}, ${end}, interval '1 hour') AS bucket`;
-    } else {
-      bucketExpr = `date_trunc('${unit}', ${ts}, ${zone})`;
-      buckets = `SELECT local AT TIME ZONE ${zone} AS bucket
-        FROM generate_series(date_trunc('${unit}', ${start}, ${zone}) AT TIME ZONE ${zone},
-                             ${end} AT TIME ZONE ${zone}, interval '${step}') AS local`;
-    }
+    bucketExpr = bucketSql(q.granularity, ts, zone, start);
+    buckets = bucketsSql(q.granularity, zone, start, end);
     sets.push(`(${bucketExpr})`);
     selects.push(`${bucketExpr} AS bucket, GROUPING(${bucketExpr}) AS by_bucket`);
   }

@@ -2,6 +2,7 @@ import { Api, qs } from '../support/http.js';
 import { EMBEDDED, newOrganizationId, startApp, tokenFor, type TestApp } from '../support/app.js';
 import { buildTicket } from '../support/factories.js';
 import { computations } from '../support/metrics.js';
+import { RollupsRepository } from '../../src/rollups/rollups.repository.js';
 
 const NOW = Date.now();
 const hoursAgo = (h: number) => new Date(NOW - h * 3_600_000).toISOString();
@@ -45,12 +46,13 @@ describe('cached executor over HTTP', () => {
     expect(byParameter.headers.get('x-cache')).toBe('BYPASS');
     expect(byHeader.headers.get('x-cache')).toBe('BYPASS');
 
-    // A write that the cache does not hear of (straight to the database) shows that BYPASS recomputes.
+    // A write that the cache does not hear of (straight to the database, its rollups rebuilt) shows that BYPASS recomputes.
     await server.app.get((await import('typeorm')).DataSource).query(
       `INSERT INTO tickets (organization_id, id, status, priority, channel, category, created_at, updated_at)
          VALUES ($1, gen_random_uuid(), 'open', 'low', 'web', 'general', now() - interval '1 hour', now())`,
       [orgOf(api)],
     );
+    await server.app.get(RollupsRepository).rebuild(orgOf(api));
     const stale = await api.get(series('ticket_count'));
     expect(stale.headers.get('x-cache')).toBe('HIT');
     expect(stale.body.total_count).toBe(0);

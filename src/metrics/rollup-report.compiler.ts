@@ -1,0 +1,127 @@
+import { bucketsSql } from './bucket-sql.js';
+import { GROUPING_SQL, type GroupingName } from './dimensions.js';
+import { filterPredicates } from './filters.js';
+import { METRICS } from './metric-registry.js';
+import type { ReportQuery } from './query-compiler.js';
+import { BIN_ORIGIN, coveringRollup, type Rollup } from './rollup-lattice.js';
+import { SqlParams, type CompiledQuery } from './sql-params.js';
+
+const minutes = (n: number) => `interval '${n} minutes'`;
+const floorBin = (width: number, x: string) => `date_bin(${minutes(width)}, ${x}, ${BIN_ORIGIN})`;
+const ceilBin = (width: number, x: string) =>
+  `CASE WHEN ${floorBin(width, x)} = ${x} THEN ${x} ELSE ${floorBin(width, x)} + ${minutes(width)} END`;
+
+/**
+ * Cuts each span `[lo, hi)` of `spans` into pieces that are whole rollup
+ * rows: days in the middle, hours beside them, then rows of the rollup's
+ * finest grain, and (grain 0) the raw slivers at the ends of a span that do
+ * not start or end on a boundary of that grain. Each piece keeps its span's
+ * `bucket`. Every local bucket boundary in every zone is on a 15-minute UTC
+ * boundary, so raw slivers only occur at the ends of the requested range.
+ */
+function piecesSql(spans: string, finest: number): string {
+  return `
+    SELECT s.bucket, p.grain, p.lo, p.hi
+    FROM ${spans} s
+    CROSS JOIN LATERAL (SELECT ${ceilBin(finest, 's.lo')} AS a0, ${floorBin(finest, 's.hi')} AS c0 OFFSET 0) f
+    CROSS JOIN LATERAL (SELECT CASE WHEN f.a0 < f.c0 THEN f.a0 ELSE s.hi END AS a,
+                               CASE WHEN f.a0 < f.c0 THEN f.c0 ELSE s.hi END AS c OFFSET 0) e
+    CROSS JOIN LATERAL (SELECT ${ceilBin(60, 'e.a')} AS h1, ${floorBin(60, 'e.c')} AS h2 OFFSET 0) h0
+    CROSS JOIN LATERAL (SELECT CASE WHEN h0.h1 < h0.h2 THEN h0.h1 ELSE e.c END AS h1,
+                               CASE WHEN h0.h1 < h0.h2 THEN h0.h2 ELSE e.c END AS h2 OFFSET 0) h
+    CROSS JOIN LATERAL (SELECT ${ceilBin(1440, 'h.h1')} AS d1, ${floorBin(1440, 'h.h2')} AS d2 OFFSET 0) d0
+    CROSS JOIN LATERAL (SELECT CASE WHEN d0.d1 < d0.d2 THEN d0.d1 ELSE h.h2 END AS d1,
+                               CASE WHEN d0.d1 < d0.d2 THEN d0.d2 ELSE h.h2 END AS d2 OFFSET 0) d
+    CROSS JOIN LATERAL (VALUES (0, s.lo, e.a), (0, e.c, s.hi), (15, e.a, h.h1), (15, h.h2, e.c),
+                               (60, h.h1, d.d1), (60, d.d2, h.h2), (1440, d.d1, d.d2)) AS p(grain, lo, hi)
+    WHERE p.lo < p.hi`;
+}
+
+/**
+ * A report from the rollups (src/metrics/README.md), or null when a part of
+ * it has no covering rollup (then the raw query answers it). The series and
+ * each breakdown are read from the smallest rollup that keeps the filtered
+ * dimensions and that breakdown; the breakdowns over the whole range as one
+ * span, the series bucket by bucket. The answer is the raw query's: the same
+ * buckets (laid out by the same SQL), counts, and sums to rounding.
+ */
+export function compileRollupReport(q: ReportQuery): CompiledQuery | null {
+  const metric = METRICS[q.metric];
+  const seriesRollup = q.granularity === null ? null : coveringRollup(q.metric, q.filters, []);
+  const groupRollups = q.groupBy.map((name) => coveringRollup(q.metric, q.filters, [name]));
+  if ((q.granularity !== null && seriesRollup === null) || groupRollups.some((r) => r === null)) return null;
+
+  const params = new SqlParams();
+  const org = params.add(q.organizationId);
+  const start = `${params.add(q.start)}::timestamptz`;
+  const end = `${params.add(q.end)}::timestamptz`;
+  const ts = `t.${metric.timestamp}`;
+  const sum = metric.exactSql
+    ? `CASE WHEN sum(x.count) > 0 THEN (sum(x.sum) / ${metric.exactUnit})::float8 END`
+    : 'NULL::float8';
+
+  /** Count and sum per `bucket` and grouping value over the pieces in `pieces`, from `rollup` and raw slivers. */
+  const facts = (pieces: string, rollup: Rollup, grouping: GroupingName | null) => {
+    const rolledValue = grouping === null ? 'NULL::text' : `t.${grouping}`;
+    const rawValue = grouping === null ? 'NULL::text' : `${GROUPING_SQL[grouping]}::text`;
+    const filters = filterPredicates(q.filters, params);
+    const raw = [
+      `t.organization_id = ${org}`,
+      `${ts} >= p.lo`,
+      `${ts} < p.hi`,
+      ...(metric.countsSql ? [metric.countsSql] : []),
+      ...filters,
+    ];
+    // Per piece, an index range scan (LATERAL ... OFFSET 0 keeps the planner from hashing every row of the organization).
+    return `
+      SELECT x.bucket, x.value, sum(x.count)::int AS count, ${sum} AS sum FROM (
+        SELECT p.bucket, r.value, r.count, r.sum
+        FROM ${pieces} p CROSS JOIN LATERAL (
+          SELECT ${rolledValue} AS value, t.count, t.sum FROM ticket_rollups t
+          WHERE t.organization_id = ${org} AND t.rollup = '${rollup.name}' AND t.metric = '${q.metric}'
+            AND t.grain = p.grain AND t.bucket >= p.lo AND t.bucket < p.hi${filters.map((f) => ` AND ${f}`).join('')}
+          OFFSET 0) r
+        WHERE p.grain > 0
+        UNION ALL
+        SELECT p.bucket, r.value, 1 AS count, r.sum
+        FROM ${pieces} p CROSS JOIN LATERAL (
+          SELECT ${rawValue} AS value, ${metric.exactSql ?? 'NULL'}::numeric AS sum FROM tickets t
+          WHERE ${raw.join(' AND ')}
+          OFFSET 0) r
+        WHERE p.grain = 0
+      ) x GROUP BY x.bucket, x.value HAVING sum(x.count) > 0`;
+  };
+
+  const ctes: string[] = [];
+  const parts: string[] = [];
+  if (q.granularity !== null) {
+    const zone = `${params.add(q.timezone)}::text`;
+    ctes.push(
+      `buckets AS (${bucketsSql(q.granularity, zone, start, end)})`,
+      `spans AS (
+         SELECT bucket, greatest(bucket, ${start}) AS lo, least(next, ${end}) AS hi
+         FROM (SELECT bucket, lead(bucket, 1, ${end}) OVER (ORDER BY bucket) AS next FROM buckets) b
+         WHERE bucket < ${end})`,
+      `series_pieces AS MATERIALIZED (${piecesSql('spans', seriesRollup!.grains[0]!)})`,
+      `series AS (${facts('series_pieces', seriesRollup!, null)})`,
+    );
+    parts.push(`SELECT b.bucket, NULL::text AS grouping, NULL::text AS value, coalesce(f.count, 0) AS count, f.sum
+       FROM buckets b LEFT JOIN series f ON f.bucket = b.bucket
+       WHERE b.bucket < ${end}`);
+  }
+  // Breakdowns read the whole range as one span, cut to the finest grain of each rollup they read.
+  const range = `(SELECT NULL::timestamptz AS bucket, ${start} AS lo, ${end} AS hi)`;
+  for (const finest of new Set(groupRollups.map((r) => r!.grains[0]!))) {
+    ctes.push(`range_pieces_${finest} AS MATERIALIZED (${piecesSql(range, finest)})`);
+  }
+  q.groupBy.forEach((name, i) => {
+    const rollup = groupRollups[i]!;
+    ctes.push(`g${i} AS (${facts(`range_pieces_${rollup.grains[0]}`, rollup, name)})`);
+    parts.push(`SELECT NULL::timestamptz AS bucket, '${name}'::text AS grouping, f.value, f.count, f.sum FROM g${i} f`);
+  });
+  const text = `
+    WITH ${ctes.join(',\n    ')}
+    ${parts.join(' UNION ALL ')}
+    ORDER BY 2 NULLS FIRST, 1`;
+  return { text, values: params.values };
+}
