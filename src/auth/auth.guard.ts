@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../common/errors.js';
 import { PUBLIC_KEY, ROLE_KEY } from './auth.decorators.js';
 import { roleAllows, type Principal, type Role } from './auth.types.js';
-import { TokenService } from './token.service.js';
+import { bearerToken, TokenService } from './token.service.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -27,9 +27,9 @@ export class AuthGuard implements CanActivate {
 
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match) throw new DomainError('UNAUTHORIZED', 'missing bearer token');
-    const principal = this.tokens.verify(match[1]);
+    const token = bearerToken(header);
+    if (token === null) throw new DomainError('UNAUTHORIZED', 'missing bearer token');
+    const principal = this.tokens.verify(token);
 
     const required = this.reflector.getAllAndOverride<Role | undefined>(ROLE_KEY, targets);
     if (required && !roleAllows(principal.role, required)) {

@@ -64,10 +64,10 @@ export class TokenService {
 
   /** The principal of an `Authorization: Bearer` header, or null when there is none or it does not verify. */
   fromHeader(header: string | undefined): Principal | null {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-    if (!match) return null;
+    const token = bearerToken(header);
+    if (token === null) return null;
     try {
-      return this.verify(match[1]);
+      return this.verify(token);
     } catch {
       return null;
     }
@@ -87,6 +87,11 @@ export function signToken(
 }
 
 const MAX_VERIFIED = 10_000;
+
+/** The token of an `Authorization: Bearer <token>` header, or null. */
+export function bearerToken(header: string | undefined): string | null {
+  return (typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined) ?? null;
+}
 
 function unauthorized(message: string): DomainError {
   return new DomainError('UNAUTHORIZED', message);

@@ -5,6 +5,7 @@ import { Clock } from '../common/clock.js';
 import { asksNoCache } from '../common/no-cache.decorator.js';
 import { AppConfig } from '../config/app-config.js';
 import { Telemetry } from '../observability/telemetry.service.js';
+import { callerTracker, limitKey } from '../rate-limit/rate-limit-keys.js';
 import { RateLimiter, type RateLimitDecision } from '../rate-limit/rate-limiter.js';
 import { RedisHealth } from '../redis/redis-health.js';
 import { defineScript } from '../redis/redis-script.js';
@@ -116,7 +117,7 @@ export class CachedReads {
       this.remembered.delete(address.key);
       return;
     }
-    const rateKey = `{o${principal.organizationId}}:sub:${encodeURIComponent(principal.subject)}:default`;
+    const rateKey = limitKey(callerTracker(principal), 'default');
     let reply3: [number, number, string | null];
     try {
       reply3 = (await redis.call(() =>

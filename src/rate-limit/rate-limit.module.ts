@@ -6,6 +6,7 @@ import { AuthModule } from '../auth/auth.module.js';
 import { TokenService } from '../auth/token.service.js';
 import { AppConfig } from '../config/app-config.js';
 import { isExport } from './rate-limit.decorators.js';
+import { addressTracker, callerTracker, limitKey } from './rate-limit-keys.js';
 import { RateLimitGuard } from './rate-limit.guard.js';
 import { RateLimiter } from './rate-limiter.js';
 import { RateLimiterModule } from './rate-limiter.module.js';
@@ -23,12 +24,12 @@ function trackers(tokens: TokenService) {
     caller: (req: Record<string, unknown>) => {
       const request = req as unknown as FastifyRequest;
       const p = principal(request);
-      return p ? `{o${p.organizationId}}:sub:${encodeURIComponent(p.subject)}` : `{ip:${request.ip}}`;
+      return p ? callerTracker(p) : addressTracker(request.ip);
     },
     organization: (req: Record<string, unknown>) => {
       const request = req as unknown as FastifyRequest;
       const p = principal(request);
-      return p ? `{o${p.organizationId}}` : `{ip:${request.ip}}`;
+      return p ? `{o${p.organizationId}}` : addressTracker(request.ip);
     },
   };
 }
@@ -62,7 +63,7 @@ function trackers(tokens: TokenService) {
         return {
           throttlers,
           // One counter per limit and tracker, whatever the route; the tracker names the Redis slot.
-          generateKey: (_context, tracker, name) => `${tracker}:${name}`,
+          generateKey: (_context, tracker, name) => limitKey(tracker, name),
           storage: new RateLimiterStorage(limiter),
         };
       },
