@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { createApp } from '../app.factory.js';
 import { signToken } from '../auth/token.service.js';
-import { parseConfig } from '../config/app-config.js';
+import { JWT_SECRET, testConfig } from '../../test/support/app.js';
 import { OUTPUT_HIGH_WATER_MARK } from './client-output.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 
@@ -28,13 +28,7 @@ describe('a raw CSV export in embedded mode, read slowly', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'pulse-embedded-export-'));
     database = await startEmbeddedPostgres({ dataDir: join(dataDir, 'pg') });
-    const config = parseConfig({
-      ...process.env,
-      PULSE_EMBEDDED: 'true',
-      DATABASE_URL: database.url,
-      LOG_LEVEL: 'error',
-    });
-    app = await createApp(config);
+    app = await createApp(testConfig({ PULSE_EMBEDDED: 'true', DATABASE_URL: database.url, LOG_LEVEL: 'error' }));
     await app.listen({ port: 0, host: '127.0.0.1' });
     port = (app.getHttpServer().address() as { port: number }).port;
     const db = new pg.Pool({ connectionString: database.url, max: 1 });
@@ -75,11 +69,7 @@ describe('a raw CSV export in embedded mode, read slowly', () => {
   });
 
   function exportCsv(): Promise<IncomingMessage> {
-    const token = signToken(
-      { sub: 'export-spec', org_id: ORGANIZATION_ID, role: 'viewer' },
-      process.env.JWT_SECRET!,
-      600,
-    );
+    const token = signToken({ sub: 'export-spec', org_id: ORGANIZATION_ID, role: 'viewer' }, JWT_SECRET, 600);
     const body = JSON.stringify({ metric_types: ['ticket_count'], ...RANGE, format: 'csv', include_raw_data: true });
     return new Promise((resolve, reject) => {
       const req = request(

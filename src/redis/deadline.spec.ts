@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { testConfig } from '../../test/support/app.js';
 import { RedisTimeoutError, withDeadline } from './deadline.js';
 
 /** Keeps the event loop busy, as a burst of requests on a saturated CPU does. */
@@ -10,7 +11,7 @@ function busy(ms: number): void {
 describe('withDeadline', () => {
   let redis: Redis;
   beforeAll(() => {
-    redis = new Redis(process.env.REDIS_URL!);
+    redis = new Redis(testConfig().redisUrl);
   });
   afterAll(() => redis.disconnect());
 
