@@ -1,3 +1,4 @@
+import { ticketBody } from '../support/ticket-body.js';
 import fc from 'fast-check';
 import { Api, qs } from '../support/http.js';
 import { newOrganizationId, startApp, tokenFor, type TestApp } from '../support/app.js';
@@ -72,22 +73,7 @@ const fields = fc.record(
 );
 type Fields = typeof fields extends fc.Arbitrary<infer T> ? T : never;
 
-function body(f: Fields, createdAt: number | null): Record<string, unknown> {
-  const created = f.created_at ?? createdAt ?? ANCHORS[0]!;
-  const out: Record<string, unknown> = {};
-  for (const key of ['status', 'priority', 'channel', 'category', 'sentiment_score'] as const) {
-    if (f[key] !== undefined) out[key] = f[key];
-  }
-  if (f.created_at !== undefined || createdAt === null) out.created_at = new Date(created).toISOString();
-  if (f.first_response_after !== undefined) {
-    out.first_response_at =
-      f.first_response_after === null ? null : new Date(created + f.first_response_after).toISOString();
-  }
-  if ((f.status === 'resolved' || f.status === 'closed') && f.resolved_after !== undefined) {
-    out.resolved_at = new Date(created + f.resolved_after).toISOString();
-  }
-  return out;
-}
+const body = (f: Fields, createdAt: number | null) => ticketBody(f, createdAt, ANCHORS[0]!);
 
 /** A local range of the zone: wall times between March 25th and April 10th, to the minute. */
 const localRange = fc

@@ -1,3 +1,4 @@
+import { ticketBody } from '../support/ticket-body.js';
 import fc from 'fast-check';
 import { spawnSync } from 'node:child_process';
 import pg from 'pg';
@@ -49,23 +50,7 @@ const fields = fc.record(
 );
 type Fields = typeof fields extends fc.Arbitrary<infer T> ? T : never;
 
-/** A request body from generated fields: timestamps after `created_at`, `resolved_at` only when closed. */
-function body(f: Fields, base: { created_at: number } | null): Record<string, unknown> {
-  const created = f.created_at ?? base?.created_at ?? ANCHORS[0]!;
-  const out: Record<string, unknown> = {};
-  for (const key of ['status', 'priority', 'channel', 'category', 'assignee_id', 'sentiment_score'] as const) {
-    if (f[key] !== undefined) out[key] = f[key];
-  }
-  if (f.created_at !== undefined || base === null) out.created_at = new Date(created).toISOString();
-  if (f.first_response_after !== undefined) {
-    out.first_response_at =
-      f.first_response_after === null ? null : new Date(created + f.first_response_after).toISOString();
-  }
-  if ((f.status === 'resolved' || f.status === 'closed') && f.resolved_after !== undefined) {
-    out.resolved_at = new Date(created + f.resolved_after).toISOString();
-  }
-  return out;
-}
+const body = (f: Fields, base: { created_at: number } | null) => ticketBody(f, base?.created_at ?? null, ANCHORS[0]!);
 
 const operation = fc.oneof(
   fc.record({ kind: fc.constant('create' as const), fields }),
