@@ -151,13 +151,11 @@ export class CachedExecutor {
     const lockKey = this.keys.lock(key);
     const deadline = Date.now() + this.lockTtlMs;
     let token: string | null = null;
-    let waited = false;
     // A lock call that fails is not retried (it may have taken the lock under a
     // token nobody knows): this instance computes, its own flight still shared.
     const tryLock = () => this.store.tryLock(lockKey, this.lockTtlMs).catch(() => UNREACHABLE);
     let lock = await tryLock();
     while (lock === null && Date.now() < deadline) {
-      waited = true;
       await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
       const stored = await this.retryOnce(() => this.store.get(key));
       if (stored === UNREACHABLE) break;
@@ -166,8 +164,8 @@ export class CachedExecutor {
     }
     if (typeof lock === 'string') token = lock;
     try {
-      // The holder may have stored and released between the last poll and our lock.
-      const stored = token && waited ? await this.store.get(key).catch(() => null) : null;
+      // A holder may have stored and released between our first read and our lock (or our last poll).
+      const stored = token ? await this.store.get(key).catch(() => null) : null;
       if (stored !== null) return deserialize(stored);
       const result = await this.compute(request);
       await this.store.set(request.organizationId, key, serialize(result), this.ttlMs, member).catch(() => undefined);
