@@ -42,6 +42,7 @@ export class AggregationsService {
       organizationId: caller.organizationId,
       section: 'aggregations',
       metrics,
+      range,
       query,
       fresh: body.use_cache === false || noCacheHeader,
       compute: async () => ({

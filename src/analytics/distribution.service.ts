@@ -27,6 +27,7 @@ export class DistributionService {
       organizationId: caller.organizationId,
       section: 'distribution',
       metrics: ['ticket_count'],
+      range,
       query: { field, ...range, filters },
       fresh: dto.use_cache === false || noCacheHeader,
       compute: async () => {

@@ -31,6 +31,7 @@ export class PerformanceService {
       organizationId: caller.organizationId,
       section: 'performance',
       metrics: ['response_time', 'resolution_time'],
+      range,
       // The targets are part of the key: a deployment that changes them never serves the old rate.
       query: { ...range, sla_targets_hours: this.targets },
       fresh: dto.use_cache === false || noCacheHeader,

@@ -48,6 +48,7 @@ export class TimeSeriesService {
       organizationId,
       section: 'time-series',
       metrics: [query.metric],
+      range: query,
       query: normalized,
       fresh,
       prepaid,

@@ -6,18 +6,79 @@ export const CACHE_SECTIONS = ['time-series', 'aggregations', 'dashboard', 'perf
 export type CacheSection = (typeof CACHE_SECTIONS)[number];
 
 /**
- * A scope is a set of cached results sharing one generation counter: the
- * whole organization, a section, or every result computed from a metric.
+ * A span of UTC calendar time: a month (`m2025-03`) or a whole year
+ * (`y2025`). A write bumps, per metric, the month and the year of each
+ * timestamp that places the ticket in that metric, before and after.
  */
-export type Scope = 'org' | `section:${CacheSection}` | `metric:${MetricType}`;
+export type Span = `m${string}` | `y${string}`;
 
-/** The scopes whose generations a result of `section` over `metrics` depends on. */
-export function scopesOf(section: CacheSection, metrics: readonly MetricType[]): Scope[] {
-  const ordered = METRIC_TYPES.filter((m) => metrics.includes(m));
-  return ['org', `section:${section}`, ...ordered.map((m): Scope => `metric:${m}`)];
+/**
+ * A scope is a set of cached results sharing one generation counter: the
+ * whole organization, a section, every result computed from a metric (what
+ * an admin's `DELETE` names), the results of a metric whose range touches a
+ * span (what a ticket write bumps), or the results that read the
+ * organization's open tickets now, whatever their range (`live`).
+ */
+export type Scope = 'org' | 'live' | `section:${CacheSection}` | `metric:${MetricType}` | `metric:${MetricType}@${Span}`;
+
+/** What a cached result depends on, beyond its section and organization. */
+export interface ResultDependencies {
+  /** Every metric the result is computed from. */
+  readonly metrics: readonly MetricType[];
+  /**
+   * The range those metrics are read over: a ticket write makes the result
+   * stale only through the spans of this range (writes never bump a metric's
+   * own scope, which only an admin's `DELETE` does).
+   */
+  readonly range: { readonly start: Date; readonly end: Date };
+  /** Whether it reads the organization's open tickets as they are now (the backlog). */
+  readonly live?: boolean;
 }
 
-export const metricScopes = (metrics: readonly MetricType[]): Scope[] => metrics.map((m): Scope => `metric:${m}`);
+/**
+ * The scopes whose generations a result depends on: the organization, its
+ * section, `live` if it reads the open tickets now, each metric, and each
+ * metric's spans over the range.
+ */
+export function scopesOf(section: CacheSection, { metrics, range, live }: ResultDependencies): Scope[] {
+  const ordered = METRIC_TYPES.filter((m) => metrics.includes(m));
+  const spans = spansOf(range.start, range.end);
+  return [
+    'org',
+    `section:${section}`,
+    ...(live ? (['live'] as const) : []),
+    ...ordered.map((m): Scope => `metric:${m}`),
+    ...ordered.flatMap((m) => spans.map((span): Scope => `metric:${m}@${span}`)),
+  ];
+}
+
+/**
+ * The spans a range `[start, end)` touches: each UTC year all of whose months
+ * it touches as one span, the months of the other years one by one. So a
+ * range costs at most 22 month spans plus one per whole year, and is never
+ * coarser than the months it touches: a write in any month of a whole year
+ * touches the range. An empty range touches nothing.
+ */
+export function spansOf(start: Date, end: Date): Span[] {
+  if (!(start.getTime() < end.getTime())) return [];
+  const last = new Date(end.getTime() - 1);
+  const spans: Span[] = [];
+  for (let year = start.getUTCFullYear(); year <= last.getUTCFullYear(); year++) {
+    const first = year === start.getUTCFullYear() ? start.getUTCMonth() : 0;
+    const final = year === last.getUTCFullYear() ? last.getUTCMonth() : 11;
+    if (first === 0 && final === 11) spans.push(yearSpan(year));
+    else for (let month = first; month <= final; month++) spans.push(monthSpan(year, month));
+  }
+  return spans;
+}
+
+/** The spans a write at `at` changes: its month and its year. */
+export function spansAt(at: Date): [Span, Span] {
+  return [monthSpan(at.getUTCFullYear(), at.getUTCMonth()), yearSpan(at.getUTCFullYear())];
+}
+
+const yearSpan = (year: number): Span => `y${year}`;
+const monthSpan = (year: number, month: number): Span => `m${year}-${String(month + 1).padStart(2, '0')}`;
 
 /** The scope a `DELETE /analytics/cache?pattern=` names, or a 400 listing the choices. */
 export function scopeOfPattern(pattern: string | undefined): { pattern: string; scope: Scope } {

@@ -1,11 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { AppConfig } from '../config/app-config.js';
-import type { MetricType } from '../metrics/metric-registry.js';
 import { Telemetry } from '../observability/telemetry.service.js';
 import { ForcedRecomputes } from '../rate-limit/forced-recomputes.js';
 import { CacheKeys, digestOf, etagOf } from './cache-keys.js';
-import { scopesOf, type CacheSection } from './cache-scopes.js';
+import { scopesOf, type CacheSection, type ResultDependencies, type Scope } from './cache-scopes.js';
 import { CacheStore } from './cache-store.js';
 import { CacheInvalidator } from './cache-invalidator.service.js';
 import type { ResultAddress } from './cached-reads.js';
@@ -23,11 +22,10 @@ export class CachedResult {
   ) {}
 }
 
-export interface CachedQuery {
+/** What to compute and cache; the generations of what it depends on (`scopesOf`) are part of its key. */
+export interface CachedQuery extends ResultDependencies {
   readonly organizationId: number;
   readonly section: CacheSection;
-  /** Every metric the result is computed from: their generations are part of the key. */
-  readonly metrics: readonly MetricType[];
   /** The normalized query, without the organization. */
   readonly query: unknown;
   /** Skip the stored copy, compute, and store the fresh result. */
@@ -84,7 +82,7 @@ export class CachedExecutor {
     if (request.fresh && !request.prepaid) await this.forced.charge(organizationId);
     const digest = digestOf(request.query);
     const local = `${organizationId}|${section}|${digest}`;
-    const scopes = scopesOf(section, request.metrics);
+    const scopes = scopesOf(section, request);
     let tag: string | null = null;
     if (this.invalidator.inSync()) {
       const read = await this.retryOnce(() => this.store.generations(organizationId, scopes));
@@ -93,7 +91,7 @@ export class CachedExecutor {
     // Without generations nothing may be read, stored or shared across a write.
     if (tag === null) return this.finish(section, { ...(await this.computeFresh(local, request)), cache: 'ERROR' });
     const key = this.keys.entry(organizationId, section, digest, tag);
-    const member = `${section}|${request.metrics.join(',')}|${digest}|${tag}`;
+    const member = `${section}|${scopes.join(',')}|${digest}|${tag}`;
 
     if (request.fresh) {
       const result = await this.computeFresh(local, request);
@@ -127,17 +125,15 @@ export class CachedExecutor {
       this.store.counters(organizationId),
       this.store.entries(organizationId),
     ]);
-    const currentTags = new Map<string, Promise<string>>();
-    let entries = 0;
-    for (const member of members) {
-      const [section, metrics, , tag] = member.split('|');
-      const scopeKey = `${section}|${metrics}`;
-      if (!currentTags.has(scopeKey)) {
-        const scopes = scopesOf(section as CacheSection, metrics ? (metrics.split(',') as MetricType[]) : []);
-        currentTags.set(scopeKey, this.store.generations(organizationId, scopes));
-      }
-      if ((await currentTags.get(scopeKey)) === tag) entries += 1;
-    }
+    if (members.length === 0) return { hits, misses, entries: 0 };
+    // One read of every generation the stored results name; their tags are rebuilt from it.
+    const scopesOfMember = members.map((member) => member.split('|')[1]!.split(',') as Scope[]);
+    const unique = [...new Set(scopesOfMember.flat())];
+    const [incarnation, ...values] = (await this.store.generations(organizationId, unique)).split('.');
+    const current = new Map(unique.map((scope, i) => [scope, values[i]]));
+    const entries = members.filter(
+      (member, i) => member.split('|')[3] === [incarnation, ...scopesOfMember[i]!.map((s) => current.get(s))].join('.'),
+    ).length;
     return { hits, misses, entries };
   }
 

@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { metricsChangedBy, type MetricType } from '../metrics/metric-registry.js';
+import { OPEN_STATUSES } from '../metrics/dimensions.js';
+import { METRICS, metricsChangedBy, type MetricTicket } from '../metrics/metric-registry.js';
 import {
   TICKETS_COMMITTED,
   TicketsCommittedEvent,
   type TicketChange,
 } from '../tickets/events/tickets-committed.event.js';
 import { TICKETS_WRITING, TicketsWritingEvent } from '../tickets/events/tickets-writing.event.js';
-import { metricScopes, type Scope } from './cache-scopes.js';
+import { spansAt, type Scope } from './cache-scopes.js';
 import { CacheInvalidator } from './cache-invalidator.service.js';
 import { InvalidationOutbox } from './invalidation-outbox.repository.js';
 
@@ -43,10 +44,26 @@ export class InvalidationListener {
   }
 }
 
-function scopesChangedBy(changes: readonly TicketChange[]): Scope[] {
-  const changed = new Set<MetricType>();
+/**
+ * The scopes a batch of changes makes stale: per metric it changed, the
+ * spans (month and year) of the ticket's placing timestamp before and after
+ * the write; and `live` when it touched a ticket that is open before or after
+ * (the backlog reads those whatever their timestamps).
+ */
+export function scopesChangedBy(changes: readonly TicketChange[]): Scope[] {
+  const scopes = new Set<Scope>();
   for (const { before, after } of changes) {
-    for (const metric of metricsChangedBy(before, after)) changed.add(metric);
+    for (const metric of metricsChangedBy(before, after)) {
+      const column = METRICS[metric].timestamp;
+      for (const ticket of before === null ? [after] : [before, after]) {
+        const at = ticket[column];
+        if (at === null || METRICS[metric].valueOf(ticket) === null) continue;
+        for (const span of spansAt(at)) scopes.add(`metric:${metric}@${span}`);
+      }
+    }
+    if ((before !== null && isOpen(before)) || isOpen(after)) scopes.add('live');
   }
-  return metricScopes([...changed]);
+  return [...scopes];
 }
+
+const isOpen = (ticket: MetricTicket) => (OPEN_STATUSES as readonly string[]).includes(ticket.status);

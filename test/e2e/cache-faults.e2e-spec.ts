@@ -30,6 +30,8 @@ describe('a slow reader that started before a write', () => {
       organizationId,
       section: 'time-series' as const,
       metrics: ['ticket_count' as const],
+      // Holds the tickets the test writes (created now).
+      range: { start: new Date(Date.now() - 86_400_000), end: new Date(Date.now() + 86_400_000) },
       query: { q: 'race' },
       fresh: false,
     };
@@ -124,6 +126,8 @@ describe('with Redis unreachable from the start', () => {
       organizationId,
       section: 'dashboard' as const,
       metrics: ['ticket_count' as const],
+      // Holds the tickets the test writes (created now).
+      range: { start: new Date(Date.now() - 86_400_000), end: new Date(Date.now() + 86_400_000) },
       query: { q: 'burst' },
       fresh: false,
       compute: async () => {
