@@ -30,6 +30,12 @@ const performanceOf = (start: number, end: number): Request => ({
   path: `/api/v1/analytics/performance${qs({ start_date: iso(start), end_date: iso(end) })}`,
 });
 
+function withoutCreatedAt(body: Record<string, unknown>): Record<string, unknown> {
+  const rest = { ...body };
+  delete rest.created_at;
+  return rest;
+}
+
 function send(api: Api, r: Request, fresh = false): Promise<HttpResult> {
   if (r.body === undefined) return api.get(fresh ? `${r.path}&use_cache=false` : r.path);
   return api.post(r.path, fresh ? { ...(r.body as object), use_cache: false } : r.body);
@@ -290,7 +296,7 @@ describe('time-scoped invalidation', () => {
             const patch =
               w.kind === 'reopen'
                 ? { status: 'open', resolved_at: null }
-                : (({ created_at: _, ...rest }) => rest)(bodyOf(w.fields, Date.parse(target.created_at!)));
+                : withoutCreatedAt(bodyOf(w.fields, Date.parse(target.created_at!)));
             res = await agent.patch(`/api/v1/tickets/${target.id}`, patch);
             touched = res.status === 200 ? [target, res.body] : [];
           } else {
