@@ -18,10 +18,13 @@ export async function startService(env = {}, { cpus, nodeArgs = [] } = {}) {
   const [command, args] = cpus ? ['taskset', ['-c', cpus, ...node]] : [node[0], node.slice(1)];
   const child = spawn(command, args, {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
   const url = `http://127.0.0.1:${port}`;
   for (let ready = false; !ready; ) {
+    if (child.exitCode !== null) throw new Error(`the service exited (${child.exitCode}): ${stderr.slice(-2000)}`);
     ready = await fetch(`${url}/health`).then((r) => r.ok, () => false);
     if (!ready) await new Promise((resolve) => setTimeout(resolve, 200));
   }

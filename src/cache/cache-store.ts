@@ -15,6 +15,23 @@ export abstract class CacheStore {
   abstract generations(organizationId: number, scopes: readonly Scope[]): Promise<string>;
   abstract bump(organizationId: number, scopes: readonly Scope[]): Promise<void>;
   abstract get(key: string): Promise<string | null>;
+
+  /**
+   * A cached read in one step: the generations of `scopes` (the tag, as
+   * `generations` gives it), the entry stored under `entryPrefix` + tag, and
+   * a hit counted when there is one. Stores that can do it in one round trip
+   * override this.
+   */
+  async lookup(
+    organizationId: number,
+    scopes: readonly Scope[],
+    entryPrefix: string,
+  ): Promise<{ tag: string; value: string | null }> {
+    const tag = await this.generations(organizationId, scopes);
+    const value = await this.get(entryPrefix + tag);
+    if (value !== null) await this.countResult(organizationId, 'hits');
+    return { tag, value };
+  }
   /** Stores `value` and records `member` in the organization's entry index until it expires. */
   abstract set(organizationId: number, key: string, value: string, ttlMs: number, member: string): Promise<void>;
   /** Takes a short lock; returns its token, or null when someone else holds it. */

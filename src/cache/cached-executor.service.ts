@@ -83,14 +83,21 @@ export class CachedExecutor {
     const digest = digestOf(request.query);
     const local = `${organizationId}|${section}|${digest}`;
     const scopes = scopesOf(section, request);
-    let tag: string | null = null;
+    const entryPrefix = this.keys.entry(organizationId, section, digest, '');
+    // The generations (and, unless forced, the entry under them) in one read.
+    let found: { tag: string; value: string | null } | null = null;
     if (this.invalidator.inSync()) {
-      const read = await this.retryOnce(() => this.store.generations(organizationId, scopes));
-      tag = read === UNREACHABLE ? null : read;
+      const read = await this.retryOnce(() =>
+        request.fresh
+          ? this.store.generations(organizationId, scopes).then((tag) => ({ tag, value: null }))
+          : this.store.lookup(organizationId, scopes, entryPrefix),
+      );
+      found = read === UNREACHABLE ? null : read;
     }
     // Without generations nothing may be read, stored or shared across a write.
-    if (tag === null) return this.finish(section, { ...(await this.computeFresh(local, request)), cache: 'ERROR' });
-    const key = this.keys.entry(organizationId, section, digest, tag);
+    if (found === null) return this.finish(section, { ...(await this.computeFresh(local, request)), cache: 'ERROR' });
+    const { tag, value: stored } = found;
+    const key = entryPrefix + tag;
     const member = `${section}|${scopes.join(',')}|${digest}|${tag}`;
 
     if (request.fresh) {
@@ -99,14 +106,9 @@ export class CachedExecutor {
       return this.finish(section, { ...result, cache: 'BYPASS' }, organizationId, 'misses');
     }
 
-    const stored = await this.retryOnce(() => this.store.get(key));
-    if (stored === UNREACHABLE) {
-      return this.finish(section, { ...(await this.computeFresh(local, request)), cache: 'ERROR' });
-    }
     const address: ResultAddress = { organizationId, section, digest, scopes, validUntil };
-    if (stored !== null) {
-      return this.finish(section, { ...deserialize(stored), cache: 'HIT', address }, organizationId, 'hits');
-    }
+    // The lookup counted the hit already.
+    if (stored !== null) return this.finish(section, { ...deserialize(stored), cache: 'HIT', address });
 
     let flight = this.flights.get(key);
     if (!flight) {

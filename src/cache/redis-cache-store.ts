@@ -1,11 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { RedisHealth } from '../redis/redis-health.js';
+import { defineScript } from '../redis/redis-script.js';
 import { CacheKeys } from './cache-keys.js';
 import type { Scope } from './cache-scopes.js';
 import { CacheStore } from './cache-store.js';
 
 const UNLOCK_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+
+/**
+ * KEYS[1] the organization's counters, KEYS[2..] the generations; ARGV[1] the
+ * incarnation, ARGV[2] the entry key without its tag (in the same slot).
+ */
+const LOOKUP_SCRIPT = `
+local tag = ARGV[1]
+for i = 2, #KEYS do tag = tag .. '.' .. (redis.call('GET', KEYS[i]) or '0') end
+local value = redis.call('GET', ARGV[2] .. tag)
+if value then redis.call('HINCRBY', KEYS[1], 'hits', 1) end
+return {tag, value}`;
 
 /**
  * The cache's storage on Redis. Every call goes through RedisHealth, which
@@ -15,11 +27,29 @@ const UNLOCK_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redi
  */
 @Injectable()
 export class RedisCacheStore extends CacheStore {
+  private readonly lookupScript: (keys: readonly string[], args: readonly string[]) => Promise<[string, string | null]>;
+
   constructor(
     private readonly redis: RedisHealth,
     private readonly keys: CacheKeys,
   ) {
     super();
+    this.lookupScript = defineScript(redis.client, 'pulseCacheLookup', LOOKUP_SCRIPT);
+  }
+
+  /** The generations, the entry and the hit count in one script: one round trip. */
+  override async lookup(
+    organizationId: number,
+    scopes: readonly Scope[],
+    entryPrefix: string,
+  ): Promise<{ tag: string; value: string | null }> {
+    const [tag, value] = await this.redis.call(() =>
+      this.lookupScript(
+        [this.keys.counters(organizationId), ...scopes.map((scope) => this.keys.generation(organizationId, scope))],
+        [this.redis.incarnation, entryPrefix],
+      ),
+    );
+    return { tag, value };
   }
 
   async generations(organizationId: number, scopes: readonly Scope[]): Promise<string> {

@@ -1,3 +1,4 @@
+import { ownDatabase } from '../support/database.js';
 import pg from 'pg';
 import { CachedExecutor } from '../../src/cache/cached-executor.service.js';
 import { Api, qs } from '../support/http.js';
@@ -67,7 +68,11 @@ describe('a burst of identical cold requests on two instances while Redis is slo
   let b: TestApp;
   beforeAll(async () => {
     redis = await TestRedisServer.start();
-    [a, b] = await Promise.all([startApp({ REDIS_URL: redis.url }), startApp({ REDIS_URL: redis.url })]);
+    const database = await ownDatabase('cache_faults_burst');
+    [a, b] = await Promise.all([
+      startApp({ REDIS_URL: redis.url, DATABASE_URL: database }),
+      startApp({ REDIS_URL: redis.url, DATABASE_URL: database }),
+    ]);
   });
   afterAll(async () => {
     await Promise.all([a.close(), b.close()]);
@@ -85,7 +90,8 @@ describe('a burst of identical cold requests on two instances while Redis is slo
     );
     await stall;
     expect(responses.filter((r) => r.status !== 200)).toEqual([]);
-    expect(new Set(responses.map((r) => r.headers.get('x-cache')))).toEqual(new Set(['MISS']));
+    // Served from the one computation: waited for (MISS) or, when a retried read came after it was stored, HIT.
+    expect(responses.filter((r) => !['MISS', 'HIT'].includes(r.headers.get('x-cache')!))).toEqual([]);
     const after = (await computations(a.url, 'time-series')) + (await computations(b.url, 'time-series'));
     expect(after - before).toBe(1);
   });
@@ -179,8 +185,9 @@ describe('a Redis outage during which a ticket is written', () => {
 
   beforeAll(async () => {
     redis = await TestRedisServer.start();
-    server = await startApp({ REDIS_URL: redis.url });
-    db = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    const database = await ownDatabase('cache_faults');
+    server = await startApp({ REDIS_URL: redis.url, DATABASE_URL: database });
+    db = new pg.Client({ connectionString: database });
     await db.connect();
   });
   afterAll(async () => {

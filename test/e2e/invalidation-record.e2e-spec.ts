@@ -1,3 +1,4 @@
+import { ownDatabase } from '../support/database.js';
 import pg from 'pg';
 import { newOrganizationId, tokenFor } from '../support/app.js';
 import { buildTicket } from '../support/factories.js';
@@ -17,10 +18,12 @@ describe('a process killed between commit and bump', () => {
   let redis: TestRedisServer;
   let db: pg.Client;
   const services: ServiceProcess[] = [];
+  let database: string;
 
   beforeAll(async () => {
     redis = await TestRedisServer.start();
-    db = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    database = await ownDatabase('invalidation_record');
+    db = new pg.Client({ connectionString: database });
     await db.connect();
   });
   afterAll(async () => {
@@ -32,7 +35,7 @@ describe('a process killed between commit and bump', () => {
 
   it('leaves the invalidation behind for the next instance to replay', async () => {
     const organizationId = newOrganizationId();
-    const env = { REDIS_URL: redis.url, LOG_LEVEL: 'warn', REDIS_COMMAND_TIMEOUT_MS: '2000' };
+    const env = { REDIS_URL: redis.url, DATABASE_URL: database, LOG_LEVEL: 'warn', REDIS_COMMAND_TIMEOUT_MS: '2000' };
     const first = await ServiceProcess.start(env);
     services.push(first);
     const api = new Api(first.url, tokenFor(organizationId, 'agent'));

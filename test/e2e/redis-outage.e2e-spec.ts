@@ -1,3 +1,4 @@
+import { ownDatabase } from '../support/database.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Api, qs } from '../support/http.js';
@@ -101,6 +102,7 @@ describe.each(OUTAGES)('a Redis outage under load: $kind', ({ slug, down, up }) 
     redis = await TestRedisServer.start();
     server = await startApp({
       REDIS_URL: redis.url,
+      DATABASE_URL: await ownDatabase(`redis_outage_${slug}`),
       RATE_LIMIT_REQUESTS: '100000',
       RATE_LIMIT_FORCED: '100000',
       RATE_LIMIT_EXPORTS: '100000',

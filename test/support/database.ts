@@ -33,3 +33,17 @@ export async function migratedDatabase(
 export function sideDatabaseUrl(name: string): string {
   return Object.assign(new URL(process.env.DATABASE_URL!), { pathname: `/${name}` }).toString();
 }
+
+/**
+ * A migrated database of the test run's own for a suite whose instances use a
+ * Redis of their own. The invalidation outbox lives in the database and any
+ * instance replays it into *its* Redis, so an instance on another Redis
+ * sharing the database could take a record owed to this suite's Redis (a
+ * deployment never mixes Redis servers over one database).
+ */
+export async function ownDatabase(suffix: string): Promise<string> {
+  const base = new URL(process.env.DATABASE_URL!).pathname.slice(1);
+  const url = sideDatabaseUrl(`${base}_${suffix}`);
+  await migratedDatabase(url);
+  return url;
+}
