@@ -1,4 +1,4 @@
-import { bucketsSql } from './bucket-sql.js';
+import { bucketSql, bucketsSql } from './bucket-sql.js';
 import { GROUPING_SQL, type GroupingName } from './dimensions.js';
 import { filterPredicates } from './filters.js';
 import { METRICS } from './metric-registry.js';
@@ -7,6 +7,8 @@ import { BIN_ORIGIN, coveringRollup, type Rollup } from './rollup-lattice.js';
 import { SqlParams, type CompiledQuery } from './sql-params.js';
 
 const minutes = (n: number) => `interval '${n} minutes'`;
+/** Grains a series can be read from in one scan when its buckets align on them, coarsest first. */
+const ALIGNABLE = [1440, 60] as const;
 const floorBin = (width: number, x: string) => `date_bin(${minutes(width)}, ${x}, ${BIN_ORIGIN})`;
 const ceilBin = (width: number, x: string) =>
   `CASE WHEN ${floorBin(width, x)} = ${x} THEN ${x} ELSE ${floorBin(width, x)} + ${minutes(width)} END`;
@@ -92,18 +94,49 @@ export function compileRollupReport(q: ReportQuery): CompiledQuery | null {
       ) x GROUP BY x.bucket, x.value HAVING sum(x.count) > 0`;
   };
 
+  /**
+   * When every bucket boundary of the series (and the range's ends) falls on
+   * a boundary of one grain the rollup keeps, each row of that grain lies in
+   * one bucket: one range scan of those rows, grouped by the raw query's own
+   * bucket expression, answers the series (UTC days in UTC, hours in a zone
+   * on whole hours). Otherwise the buckets are cut into pieces. The choice is
+   * made in the statement, from the buckets it lays out.
+   */
+  const aligned = (zone: string, rollup: Rollup) => {
+    const grains = ALIGNABLE.filter((g) => rollup.grains.includes(g));
+    const onGrain = (g: number) => `bool_and(${floorBin(g, 's.lo')} = s.lo AND ${floorBin(g, 's.hi')} = s.hi)`;
+    const grain = grains.length === 0 ? '0' : `CASE ${grains.map((g) => `WHEN ${onGrain(g)} THEN ${g}`).join(' ')} ELSE 0 END`;
+    const filters = filterPredicates(q.filters, params);
+    return {
+      cte: `alignment AS MATERIALIZED (SELECT ${grain} AS grain FROM spans s)`,
+      facts: `
+        SELECT ${bucketSql(q.granularity!, 't.bucket', zone, start)} AS bucket, NULL::text AS value,
+               sum(x.count)::int AS count, ${sum} AS sum
+        FROM ticket_rollups t CROSS JOIN LATERAL (SELECT t.count, t.sum) x
+        WHERE t.organization_id = ${org} AND t.rollup = '${rollup.name}' AND t.metric = '${q.metric}'
+          AND t.grain = (SELECT grain FROM alignment) AND t.bucket >= ${start} AND t.bucket < ${end}
+          ${filters.map((f) => ` AND ${f}`).join('')}
+        GROUP BY 1 HAVING sum(x.count) > 0`,
+    };
+  };
+
   const ctes: string[] = [];
   const parts: string[] = [];
   if (q.granularity !== null) {
     const zone = `${params.add(q.timezone)}::text`;
+    const fast = aligned(zone, seriesRollup!);
     ctes.push(
       `buckets AS (${bucketsSql(q.granularity, zone, start, end)})`,
       `spans AS (
          SELECT bucket, greatest(bucket, ${start}) AS lo, least(next, ${end}) AS hi
          FROM (SELECT bucket, lead(bucket, 1, ${end}) OVER (ORDER BY bucket) AS next FROM buckets) b
          WHERE bucket < ${end})`,
+      fast.cte,
       `series_pieces AS MATERIALIZED (${piecesSql('spans', seriesRollup!.grains[0]!)})`,
-      `series AS (${facts('series_pieces', seriesRollup!, null)})`,
+      `series AS (
+         ${fast.facts}
+         UNION ALL
+         SELECT f.* FROM (${facts('series_pieces', seriesRollup!, null)}) f WHERE (SELECT grain FROM alignment) = 0)`,
     );
     parts.push(`SELECT b.bucket, NULL::text AS grouping, NULL::text AS value, coalesce(f.count, 0) AS count, f.sum
        FROM buckets b LEFT JOIN series f ON f.bucket = b.bucket
