@@ -95,48 +95,61 @@ export function compileRollupReport(q: ReportQuery): CompiledQuery | null {
   };
 
   /**
-   * When every bucket boundary of the series (and the range's ends) falls on
-   * a boundary of one grain the rollup keeps, each row of that grain lies in
-   * one bucket: one range scan of those rows, grouped by the raw query's own
-   * bucket expression, answers the series (UTC days in UTC, hours in a zone
-   * on whole hours). Otherwise the buckets are cut into pieces. The choice is
+   * When every bucket boundary inside the range falls on a boundary of one
+   * grain the rollup keeps, each row of that grain between the first and the
+   * last such boundary lies in one bucket: one range scan of those rows,
+   * grouped by the raw query's own bucket expression, answers the series
+   * (UTC days in UTC, hours in a zone on whole hours), and only the two ends
+   * of the range are cut into pieces. Otherwise every bucket is. The choice is
    * made in the statement, from the buckets it lays out.
    */
-  const aligned = (zone: string, rollup: Rollup) => {
+  const alignment = (rollup: Rollup) => {
     const grains = ALIGNABLE.filter((g) => rollup.grains.includes(g));
-    const onGrain = (g: number) => `bool_and(${floorBin(g, 's.lo')} = s.lo AND ${floorBin(g, 's.hi')} = s.hi)`;
+    const onGrain = (g: number) => `coalesce(bool_and(${floorBin(g, 'b.bucket')} = b.bucket), true)`;
+    const byGrain = (sql: (g: number) => string) =>
+      grains.length === 0 ? 'NULL::timestamptz' : `CASE g.grain ${grains.map((g) => `WHEN ${g} THEN ${sql(g)}`).join(' ')} END`;
     const grain = grains.length === 0 ? '0' : `CASE ${grains.map((g) => `WHEN ${onGrain(g)} THEN ${g}`).join(' ')} ELSE 0 END`;
-    const filters = filterPredicates(q.filters, params);
-    return {
-      cte: `alignment AS MATERIALIZED (SELECT ${grain} AS grain FROM spans s)`,
-      facts: `
-        SELECT ${bucketSql(q.granularity!, 't.bucket', zone, start)} AS bucket, NULL::text AS value,
-               sum(x.count)::int AS count, ${sum} AS sum
-        FROM ticket_rollups t CROSS JOIN LATERAL (SELECT t.count, t.sum) x
-        WHERE t.organization_id = ${org} AND t.rollup = '${rollup.name}' AND t.metric = '${q.metric}'
-          AND t.grain = (SELECT grain FROM alignment) AND t.bucket >= ${start} AND t.bucket < ${end}
-          ${filters.map((f) => ` AND ${f}`).join('')}
-        GROUP BY 1 HAVING sum(x.count) > 0`,
-    };
+    return `alignment AS MATERIALIZED (
+      SELECT CASE WHEN e.a < e.c THEN g.grain ELSE 0 END AS grain, e.a, e.c
+      FROM (SELECT ${grain} AS grain FROM buckets b WHERE b.bucket > ${start} AND b.bucket < ${end}) g
+      CROSS JOIN LATERAL (SELECT ${byGrain((g) => ceilBin(g, start))} AS a, ${byGrain((g) => floorBin(g, end))} AS c) e)`;
   };
 
   const ctes: string[] = [];
   const parts: string[] = [];
   if (q.granularity !== null) {
     const zone = `${params.add(q.timezone)}::text`;
-    const fast = aligned(zone, seriesRollup!);
+    const rollup = seriesRollup!;
+    const finest = rollup.grains[0]!;
+    const bucketOf = (ts: string) => bucketSql(q.granularity!, ts, zone, start);
+    const grain = '(SELECT grain FROM alignment)';
+    const filters = filterPredicates(q.filters, params);
     ctes.push(
       `buckets AS (${bucketsSql(q.granularity, zone, start, end)})`,
+      alignment(rollup),
+      // Every bucket clipped to the range: all of them when nothing aligns, else only the two ends.
       `spans AS (
          SELECT bucket, greatest(bucket, ${start}) AS lo, least(next, ${end}) AS hi
          FROM (SELECT bucket, lead(bucket, 1, ${end}) OVER (ORDER BY bucket) AS next FROM buckets) b
-         WHERE bucket < ${end})`,
-      fast.cte,
-      `series_pieces AS MATERIALIZED (${piecesSql('spans', seriesRollup!.grains[0]!)})`,
-      `series AS (
-         ${fast.facts}
+         WHERE bucket < ${end} AND ${grain} = 0
          UNION ALL
-         SELECT f.* FROM (${facts('series_pieces', seriesRollup!, null)}) f WHERE (SELECT grain FROM alignment) = 0)`,
+         SELECT ${bucketOf(start)}, ${start}, (SELECT a FROM alignment) WHERE ${grain} > 0
+         UNION ALL
+         SELECT ${bucketOf('(SELECT c FROM alignment)')}, (SELECT c FROM alignment), ${end} WHERE ${grain} > 0)`,
+      `series_pieces AS MATERIALIZED (${piecesSql('spans', finest)})`,
+      `series AS (
+         SELECT x.bucket, sum(x.count)::int AS count, sum(x.sum) AS sum FROM (
+           SELECT ${bucketOf('t.bucket')} AS bucket, sum(t.count)::int AS count,
+                  ${metric.exactSql ? `(sum(t.sum) / ${metric.exactUnit})::float8` : 'NULL::float8'} AS sum
+           FROM ticket_rollups t
+           WHERE ${grain} > 0 AND t.organization_id = ${org} AND t.rollup = '${rollup.name}'
+             AND t.metric = '${q.metric}' AND t.grain = ${grain}
+             AND t.bucket >= (SELECT a FROM alignment) AND t.bucket < (SELECT c FROM alignment)
+             ${filters.map((f) => ` AND ${f}`).join('')}
+           GROUP BY 1
+           UNION ALL
+           SELECT f.bucket, f.count, f.sum FROM (${facts('series_pieces', rollup, null)}) f
+         ) x GROUP BY x.bucket HAVING sum(x.count) > 0)`,
     );
     parts.push(`SELECT b.bucket, NULL::text AS grouping, NULL::text AS value, coalesce(f.count, 0) AS count, f.sum
        FROM buckets b LEFT JOIN series f ON f.bucket = b.bucket
