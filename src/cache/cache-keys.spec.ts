@@ -28,12 +28,24 @@ describe('cache keys', () => {
 
 describe('cache scopes', () => {
   it('orders a result’s scopes canonically', () => {
-    expect(scopesOf('dashboard', ['sentiment_score', 'ticket_count'])).toEqual([
+    expect(scopesOf('time-series', ['sentiment_score', 'ticket_count'])).toEqual([
       'org',
-      'section:dashboard',
+      'section:time-series',
       'metric:ticket_count',
       'metric:sentiment_score',
     ]);
+  });
+
+  it('makes only the dashboard depend on the current tickets (its backlog and queue)', () => {
+    expect(scopesOf('dashboard', ['ticket_count'])).toEqual([
+      'org',
+      'section:dashboard',
+      'metric:ticket_count',
+      'current',
+    ]);
+    for (const section of ['time-series', 'aggregations', 'performance', 'distribution'] as const) {
+      expect(scopesOf(section, ['ticket_count'])).not.toContain('current');
+    }
   });
 
   it('maps DELETE patterns to one scope and refuses others', () => {

@@ -7,14 +7,24 @@ export type CacheSection = (typeof CACHE_SECTIONS)[number];
 
 /**
  * A scope is a set of cached results sharing one generation counter: the
- * whole organization, a section, or every result computed from a metric.
+ * whole organization, a section, every result computed from a metric, or
+ * every result that reads the tickets as they are now (`current`).
  */
-export type Scope = 'org' | `section:${CacheSection}` | `metric:${MetricType}`;
+export type Scope = 'org' | `section:${CacheSection}` | `metric:${MetricType}` | 'current';
+
+/**
+ * Sections whose results also read the organization's tickets as they are
+ * now, whatever their timestamps (the dashboard's current_backlog and queue):
+ * a write to an open ticket changes them whichever range they cover, so they
+ * depend on the `current` generation, which such writes bump.
+ */
+const READS_CURRENT: readonly CacheSection[] = ['dashboard'];
 
 /** The scopes whose generations a result of `section` over `metrics` depends on. */
 export function scopesOf(section: CacheSection, metrics: readonly MetricType[]): Scope[] {
   const ordered = METRIC_TYPES.filter((m) => metrics.includes(m));
-  return ['org', `section:${section}`, ...ordered.map((m): Scope => `metric:${m}`)];
+  const current: Scope[] = READS_CURRENT.includes(section) ? ['current'] : [];
+  return ['org', `section:${section}`, ...ordered.map((m): Scope => `metric:${m}`), ...current];
 }
 
 export const metricScopes = (metrics: readonly MetricType[]): Scope[] => metrics.map((m): Scope => `metric:${m}`);

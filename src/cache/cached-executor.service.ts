@@ -9,7 +9,9 @@ import { scopesOf, type CacheSection } from './cache-scopes.js';
 import { CacheStore } from './cache-store.js';
 import { CacheInvalidator } from './cache-invalidator.service.js';
 import type { ResultAddress } from './cached-reads.js';
+import { Expiring } from './expiring.js';
 import { FreshFlights } from './fresh-flights.js';
+import { answers, deserialize, serialize, type StoredResult } from './stored-result.js';
 
 export type CacheOutcome = 'HIT' | 'MISS' | 'BYPASS' | 'ERROR';
 
@@ -34,10 +36,11 @@ export interface CachedQuery {
   readonly fresh: boolean;
   /** A fresh computation already paid for (refresh-cache charges the forced budget once for all it warms). */
   readonly prepaid?: boolean;
+  /** The result, or an `Expiring` one when the clock alone changes it. */
   readonly compute: () => Promise<unknown>;
 }
 
-type Computed = { body: string; etag: string };
+type Computed = StoredResult;
 
 const LOCK_POLL_MS = 20;
 /** A cache read that could not be answered (unlike `null`: answered, nothing stored). */
@@ -79,8 +82,9 @@ export class CachedExecutor {
 
   async run(request: CachedQuery): Promise<CachedResult> {
     const { organizationId, section } = request;
+    const startedAt = this.clock.now().getTime();
     // Period ranges end at the next whole minute: the same request resolves alike until then.
-    const validUntil = Math.ceil(this.clock.now().getTime() / 60_000) * 60_000;
+    const validUntil = Math.ceil(startedAt / 60_000) * 60_000;
     if (request.fresh && !request.prepaid) await this.forced.charge(organizationId);
     const digest = digestOf(request.query);
     const local = `${organizationId}|${section}|${digest}`;
@@ -94,10 +98,18 @@ export class CachedExecutor {
     if (tag === null) return this.finish(section, { ...(await this.computeFresh(local, request)), cache: 'ERROR' });
     const key = this.keys.entry(organizationId, section, digest, tag);
     const member = `${section}|${request.metrics.join(',')}|${digest}|${tag}`;
+    // The hot path may answer this address again until the range resolves differently or the clock changes the result.
+    const addressOf = ({ until }: StoredResult): ResultAddress => ({
+      organizationId,
+      section,
+      digest,
+      scopes,
+      validUntil: Math.min(validUntil, until ?? Infinity),
+    });
 
     if (request.fresh) {
       const result = await this.computeFresh(local, request);
-      await this.store.set(organizationId, key, serialize(result), this.ttlMs, member).catch(() => undefined);
+      await this.save(organizationId, key, result, member);
       return this.finish(section, { ...result, cache: 'BYPASS' }, organizationId, 'misses');
     }
 
@@ -105,9 +117,9 @@ export class CachedExecutor {
     if (stored === UNREACHABLE) {
       return this.finish(section, { ...(await this.computeFresh(local, request)), cache: 'ERROR' });
     }
-    const address: ResultAddress = { organizationId, section, digest, scopes, validUntil };
-    if (stored !== null) {
-      return this.finish(section, { ...deserialize(stored), cache: 'HIT', address }, organizationId, 'hits');
+    const hit = stored === null ? null : deserialize(stored);
+    if (hit !== null && answers(hit, startedAt)) {
+      return this.finish(section, { ...hit, cache: 'HIT', address: addressOf(hit) }, organizationId, 'hits');
     }
 
     let flight = this.flights.get(key);
@@ -115,7 +127,10 @@ export class CachedExecutor {
       flight = this.computeOnce(request, key, member).finally(() => this.flights.delete(key));
       this.flights.set(key, flight);
     }
-    return this.finish(section, { ...(await flight), cache: 'MISS', address }, organizationId, 'misses');
+    const result = await flight;
+    // A computation that began before this request may answer as of an instant the clock has since passed.
+    if (!answers(result, startedAt)) return this.run(request);
+    return this.finish(section, { ...result, cache: 'MISS', address: addressOf(result) }, organizationId, 'misses');
   }
 
   /**
@@ -168,7 +183,7 @@ export class CachedExecutor {
       const stored = token ? await this.store.get(key).catch(() => null) : null;
       if (stored !== null) return deserialize(stored);
       const result = await this.compute(request);
-      await this.store.set(request.organizationId, key, serialize(result), this.ttlMs, member).catch(() => undefined);
+      await this.save(request.organizationId, key, result, member);
       return result;
     } finally {
       if (token) await this.store.unlock(lockKey, token).catch(() => undefined);
@@ -193,6 +208,13 @@ export class CachedExecutor {
     }
   }
 
+  /** Stores a result for the default TTL, or until the clock changes it; one already past that is not stored. */
+  private async save(organizationId: number, key: string, result: Computed, member: string): Promise<void> {
+    const ttlMs = Math.min(this.ttlMs, (result.until ?? Infinity) - this.clock.now().getTime());
+    if (ttlMs < 1) return;
+    await this.store.set(organizationId, key, serialize(result), ttlMs, member).catch(() => undefined);
+  }
+
   private computeFresh(local: string, request: CachedQuery): Promise<Computed> {
     return this.freshFlights.run(local, () => this.compute(request));
   }
@@ -202,8 +224,13 @@ export class CachedExecutor {
     this.telemetry.computations.inc({ section: request.section });
     this.telemetry.computationsInFlight.inc({ section: request.section });
     try {
-      const body = JSON.stringify(await request.compute());
-      return { body, etag: etagOf(body) };
+      const value = await request.compute();
+      if (!(value instanceof Expiring)) {
+        const body = JSON.stringify(value);
+        return { body, etag: etagOf(body) };
+      }
+      const body = JSON.stringify(value.value);
+      return { body, etag: etagOf(body), until: value.until };
     } finally {
       stop();
       this.telemetry.computationsInFlight.dec({ section: request.section });
@@ -222,11 +249,4 @@ export class CachedExecutor {
     }
     return new CachedResult(body, etag, cache, address);
   }
-}
-
-const serialize = ({ body, etag }: Computed) => `${etag}\n${body}`;
-
-function deserialize(stored: string): Computed {
-  const newline = stored.indexOf('\n');
-  return { etag: stored.slice(0, newline), body: stored.slice(newline + 1) };
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { metricsChangedBy, type MetricType } from '../metrics/metric-registry.js';
+import { currentStateChangedBy, metricsChangedBy, type MetricType } from '../metrics/metric-registry.js';
 import {
   TICKETS_COMMITTED,
   TicketsCommittedEvent,
@@ -12,7 +12,8 @@ import { CacheInvalidator } from './cache-invalidator.service.js';
 import { InvalidationOutbox } from './invalidation-outbox.repository.js';
 
 /**
- * Turns ticket writes into generation bumps of the metrics they change, in
+ * Turns ticket writes into generation bumps of the metrics they change (and
+ * of `current` when they change the open or unanswered tickets), in
  * two steps: inside the write's transaction the bump is recorded in the
  * outbox (so a crash or a Redis failure after the commit cannot lose it);
  * after the commit it is applied. The tickets service awaits both before it
@@ -45,8 +46,10 @@ export class InvalidationListener {
 
 function scopesChangedBy(changes: readonly TicketChange[]): Scope[] {
   const changed = new Set<MetricType>();
+  let current = false;
   for (const { before, after } of changes) {
     for (const metric of metricsChangedBy(before, after)) changed.add(metric);
+    current ||= currentStateChangedBy(before, after);
   }
-  return metricScopes([...changed]);
+  return [...metricScopes([...changed]), ...(current ? (['current'] as const) : [])];
 }
