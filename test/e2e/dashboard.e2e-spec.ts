@@ -2,6 +2,7 @@ import { Api, qs, type HttpResult } from '../support/http.js';
 import { expectError } from '../support/errors.js';
 import {
   cacheOf,
+  clearOfMinuteEnd,
   createTicket,
   expectComputedOnce,
   expectMissThenHit,
@@ -248,6 +249,7 @@ describe('GET /analytics/dashboard caching', () => {
   beforeAll(async () => {
     server = await startApp();
   });
+  beforeEach(() => clearOfMinuteEnd());
   afterAll(() => server.close());
 
   const seeded = (seed: number) => seededOrganization(server.url, seed, `dash-cache-${seed}`);
