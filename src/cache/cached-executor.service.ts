@@ -174,14 +174,15 @@ export class CachedExecutor {
       await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
       const stored = await this.retryOnce(() => this.store.get(key));
       if (stored === UNREACHABLE) break;
-      if (stored !== null) return deserialize(stored);
+      const current = this.current(stored);
+      if (current) return current;
       lock = await tryLock();
     }
     if (typeof lock === 'string') token = lock;
     try {
       // A holder may have stored and released between our first read and our lock (or our last poll).
-      const stored = token ? await this.store.get(key).catch(() => null) : null;
-      if (stored !== null) return deserialize(stored);
+      const current = this.current(token ? await this.store.get(key).catch(() => null) : null);
+      if (current) return current;
       const result = await this.compute(request);
       await this.save(request.organizationId, key, result, member);
       return result;
@@ -206,6 +207,12 @@ export class CachedExecutor {
     } catch {
       return UNREACHABLE;
     }
+  }
+
+  /** A stored copy that still answers now; one the clock has changed (Redis drops it any moment) counts as none. */
+  private current(stored: string | null): Computed | null {
+    const result = stored === null ? null : deserialize(stored);
+    return result && answers(result, this.clock.now().getTime()) ? result : null;
   }
 
   /** Stores a result for the default TTL, or until the clock changes it; one already past that is not stored. */
