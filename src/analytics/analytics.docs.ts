@@ -53,7 +53,7 @@ export const DashboardDocs = () =>
     AnalyticsRead(
       'getDashboard',
       'Dashboard figures over a range',
-      'Counts, backlog, mean response and resolution hours, breakdowns and daily trends. Range default: 30d.',
+      'Counts, backlog, mean response and resolution hours, breakdowns, daily trends, and the SLA queue of unanswered tickets (now, whatever the range). Range default: 30d.',
     ),
     ApiCachedResponse(DashboardResponseDto, { get: true }),
   );

@@ -13,6 +13,7 @@ import {
   type ReportRow,
   type SeriesQuery,
 } from '../metrics/query-compiler.js';
+import { compileQueue, type QueueCutoffs, type QueueRow } from '../metrics/queue.compiler.js';
 import type { CompiledQuery } from '../metrics/sql-params.js';
 import { Telemetry } from '../observability/telemetry.service.js';
 
@@ -69,6 +70,11 @@ export class AnalyticsReader {
   async backlog(organizationId: number): Promise<number> {
     const [row] = await this.run<{ count: number }>(compileBacklog(organizationId));
     return row.count;
+  }
+
+  /** The organization's unanswered tickets by priority, classified by the cutoffs of one instant. */
+  queue(organizationId: number, cutoffs: QueueCutoffs): Promise<QueueRow[]> {
+    return this.run<QueueRow>(compileQueue(organizationId, cutoffs));
   }
 
   async run<T>({ text, values }: CompiledQuery): Promise<T[]> {

@@ -30,12 +30,12 @@ describe('cache keys', () => {
 describe('cache scopes', () => {
   const at = (iso: string) => new Date(iso);
 
-  it('orders a result’s scopes canonically: organization, section, live, metrics, then their spans', () => {
+  it('orders a result’s scopes canonically: organization, section, current, metrics, then their spans', () => {
     const range = { start: at('2026-03-10T00:00:00Z'), end: at('2026-04-02T00:00:00Z') };
-    expect(scopesOf('dashboard', { metrics: ['sentiment_score', 'ticket_count'], range, live: true })).toEqual([
+    expect(scopesOf('dashboard', { metrics: ['sentiment_score', 'ticket_count'], range })).toEqual([
       'org',
       'section:dashboard',
-      'live',
+      'current',
       'metric:ticket_count',
       'metric:sentiment_score',
       'metric:ticket_count@m2026-03',
@@ -79,6 +79,20 @@ describe('cache scopes', () => {
         },
       ),
     );
+  });
+
+  it('makes only the dashboard depend on the current tickets (its backlog and queue)', () => {
+    const range = { start: at('2026-03-10T00:00:00Z'), end: at('2026-03-12T00:00:00Z') };
+    expect(scopesOf('dashboard', { metrics: ['ticket_count'], range })).toEqual([
+      'org',
+      'section:dashboard',
+      'current',
+      'metric:ticket_count',
+      'metric:ticket_count@m2026-03',
+    ]);
+    for (const section of ['time-series', 'aggregations', 'performance', 'distribution'] as const) {
+      expect(scopesOf(section, { metrics: ['ticket_count'], range })).not.toContain('current');
+    }
   });
 
   it('maps DELETE patterns to one scope and refuses others', () => {

@@ -16,10 +16,24 @@ export type Span = `m${string}` | `y${string}`;
  * A scope is a set of cached results sharing one generation counter: the
  * whole organization, a section, every result computed from a metric (what
  * an admin's `DELETE` names), the results of a metric whose range touches a
- * span (what a ticket write bumps), or the results that read the
- * organization's open tickets now, whatever their range (`live`).
+ * span (what a ticket write bumps), or every result that reads the tickets
+ * as they are now, whatever their timestamps (`current`).
  */
-export type Scope = 'org' | 'live' | `section:${CacheSection}` | `metric:${MetricType}` | `metric:${MetricType}@${Span}`;
+export type Scope =
+  | 'org'
+  | 'current'
+  | `section:${CacheSection}`
+  | `metric:${MetricType}`
+  | `metric:${MetricType}@${Span}`;
+
+/**
+ * Sections whose results also read the organization's tickets as they are
+ * now, whatever their timestamps (the dashboard's current_backlog and queue):
+ * a write to an open ticket changes them whichever range they cover, so they
+ * depend on the `current` generation, which such writes bump. It is never
+ * scoped in time.
+ */
+const READS_CURRENT: readonly CacheSection[] = ['dashboard'];
 
 /** What a cached result depends on, beyond its section and organization. */
 export interface ResultDependencies {
@@ -31,22 +45,20 @@ export interface ResultDependencies {
    * own scope, which only an admin's `DELETE` does).
    */
   readonly range: { readonly start: Date; readonly end: Date };
-  /** Whether it reads the organization's open tickets as they are now (the backlog). */
-  readonly live?: boolean;
 }
 
 /**
  * The scopes whose generations a result depends on: the organization, its
- * section, `live` if it reads the open tickets now, each metric, and each
- * metric's spans over the range.
+ * section, `current` if its section reads the tickets as they are now, each
+ * metric, and each metric's spans over the range.
  */
-export function scopesOf(section: CacheSection, { metrics, range, live }: ResultDependencies): Scope[] {
+export function scopesOf(section: CacheSection, { metrics, range }: ResultDependencies): Scope[] {
   const ordered = METRIC_TYPES.filter((m) => metrics.includes(m));
   const spans = spansOf(range.start, range.end);
   return [
     'org',
     `section:${section}`,
-    ...(live ? (['live'] as const) : []),
+    ...(READS_CURRENT.includes(section) ? (['current'] as const) : []),
     ...ordered.map((m): Scope => `metric:${m}`),
     ...ordered.flatMap((m) => spans.map((span): Scope => `metric:${m}@${span}`)),
   ];

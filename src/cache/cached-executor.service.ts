@@ -8,7 +8,9 @@ import { scopesOf, type CacheSection, type ResultDependencies, type Scope } from
 import { CacheStore } from './cache-store.js';
 import { CacheInvalidator } from './cache-invalidator.service.js';
 import type { ResultAddress } from './cached-reads.js';
+import { Expiring } from './expiring.js';
 import { FreshFlights } from './fresh-flights.js';
+import { answers, deserialize, serialize, type StoredResult } from './stored-result.js';
 
 export type CacheOutcome = 'HIT' | 'MISS' | 'BYPASS' | 'ERROR';
 
@@ -32,10 +34,11 @@ export interface CachedQuery extends ResultDependencies {
   readonly fresh: boolean;
   /** A fresh computation already paid for (refresh-cache charges the forced budget once for all it warms). */
   readonly prepaid?: boolean;
+  /** The result, or an `Expiring` one when the clock alone changes it. */
   readonly compute: () => Promise<unknown>;
 }
 
-type Computed = { body: string; etag: string };
+type Computed = StoredResult;
 
 const LOCK_POLL_MS = 20;
 /** A cache read that could not be answered (unlike `null`: answered, nothing stored). */
@@ -77,8 +80,9 @@ export class CachedExecutor {
 
   async run(request: CachedQuery): Promise<CachedResult> {
     const { organizationId, section } = request;
+    const startedAt = this.clock.now().getTime();
     // Period ranges end at the next whole minute: the same request resolves alike until then.
-    const validUntil = Math.ceil(this.clock.now().getTime() / 60_000) * 60_000;
+    const validUntil = Math.ceil(startedAt / 60_000) * 60_000;
     if (request.fresh && !request.prepaid) await this.forced.charge(organizationId);
     const digest = digestOf(request.query);
     const local = `${organizationId}|${section}|${digest}`;
@@ -99,23 +103,36 @@ export class CachedExecutor {
     const { tag, value: stored } = found;
     const key = entryPrefix + tag;
     const member = `${section}|${scopes.join(',')}|${digest}|${tag}`;
+    // The hot path may answer this address again until the range resolves differently or the clock changes the result.
+    const addressOf = ({ until }: StoredResult): ResultAddress => ({
+      organizationId,
+      section,
+      digest,
+      scopes,
+      validUntil: Math.min(validUntil, until ?? Infinity),
+    });
 
     if (request.fresh) {
       const result = await this.computeFresh(local, request);
-      await this.store.set(organizationId, key, serialize(result), this.ttlMs, member).catch(() => undefined);
+      await this.save(organizationId, key, result, member);
       return this.finish(section, { ...result, cache: 'BYPASS' }, organizationId, 'misses');
     }
 
-    const address: ResultAddress = { organizationId, section, digest, scopes, validUntil };
+    const hit = stored === null ? null : deserialize(stored);
     // The lookup counted the hit already.
-    if (stored !== null) return this.finish(section, { ...deserialize(stored), cache: 'HIT', address });
+    if (hit !== null && answers(hit, startedAt)) {
+      return this.finish(section, { ...hit, cache: 'HIT', address: addressOf(hit) });
+    }
 
     let flight = this.flights.get(key);
     if (!flight) {
       flight = this.computeOnce(request, key, member).finally(() => this.flights.delete(key));
       this.flights.set(key, flight);
     }
-    return this.finish(section, { ...(await flight), cache: 'MISS', address }, organizationId, 'misses');
+    const result = await flight;
+    // A computation that began before this request may answer as of an instant the clock has since passed.
+    if (!answers(result, startedAt)) return this.run(request);
+    return this.finish(section, { ...result, cache: 'MISS', address: addressOf(result) }, organizationId, 'misses');
   }
 
   /**
@@ -157,16 +174,17 @@ export class CachedExecutor {
       await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
       const stored = await this.retryOnce(() => this.store.get(key));
       if (stored === UNREACHABLE) break;
-      if (stored !== null) return deserialize(stored);
+      const current = this.current(stored);
+      if (current) return current;
       lock = await tryLock();
     }
     if (typeof lock === 'string') token = lock;
     try {
       // A holder may have stored and released between our first read and our lock (or our last poll).
-      const stored = token ? await this.store.get(key).catch(() => null) : null;
-      if (stored !== null) return deserialize(stored);
+      const current = this.current(token ? await this.store.get(key).catch(() => null) : null);
+      if (current) return current;
       const result = await this.compute(request);
-      await this.store.set(request.organizationId, key, serialize(result), this.ttlMs, member).catch(() => undefined);
+      await this.save(request.organizationId, key, result, member);
       return result;
     } finally {
       if (token) await this.store.unlock(lockKey, token).catch(() => undefined);
@@ -191,6 +209,19 @@ export class CachedExecutor {
     }
   }
 
+  /** A stored copy that still answers now; one the clock has changed (Redis drops it any moment) counts as none. */
+  private current(stored: string | null): Computed | null {
+    const result = stored === null ? null : deserialize(stored);
+    return result && answers(result, this.clock.now().getTime()) ? result : null;
+  }
+
+  /** Stores a result for the default TTL, or until the clock changes it; one already past that is not stored. */
+  private async save(organizationId: number, key: string, result: Computed, member: string): Promise<void> {
+    const ttlMs = Math.min(this.ttlMs, (result.until ?? Infinity) - this.clock.now().getTime());
+    if (ttlMs < 1) return;
+    await this.store.set(organizationId, key, serialize(result), ttlMs, member).catch(() => undefined);
+  }
+
   private computeFresh(local: string, request: CachedQuery): Promise<Computed> {
     return this.freshFlights.run(local, () => this.compute(request));
   }
@@ -200,8 +231,13 @@ export class CachedExecutor {
     this.telemetry.computations.inc({ section: request.section });
     this.telemetry.computationsInFlight.inc({ section: request.section });
     try {
-      const body = JSON.stringify(await request.compute());
-      return { body, etag: etagOf(body) };
+      const value = await request.compute();
+      if (!(value instanceof Expiring)) {
+        const body = JSON.stringify(value);
+        return { body, etag: etagOf(body) };
+      }
+      const body = JSON.stringify(value.value);
+      return { body, etag: etagOf(body), until: value.until };
     } finally {
       stop();
       this.telemetry.computationsInFlight.dec({ section: request.section });
@@ -220,11 +256,4 @@ export class CachedExecutor {
     }
     return new CachedResult(body, etag, cache, address);
   }
-}
-
-const serialize = ({ body, etag }: Computed) => `${etag}\n${body}`;
-
-function deserialize(stored: string): Computed {
-  const newline = stored.indexOf('\n');
-  return { etag: stored.slice(0, newline), body: stored.slice(newline + 1) };
 }

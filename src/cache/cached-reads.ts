@@ -13,6 +13,7 @@ import { CacheInvalidator } from './cache-invalidator.service.js';
 import { CacheKeys } from './cache-keys.js';
 import type { CacheSection, Scope } from './cache-scopes.js';
 import { cachedHeaders, matchesEtag } from './cached-response.headers.js';
+import { answers, deserialize } from './stored-result.js';
 
 /** Where a served result lives: enough to find it again under the generations of the moment. */
 export interface ResultAddress {
@@ -23,7 +24,7 @@ export interface ResultAddress {
   /**
    * Until when the request that produced it resolves to the same normalized
    * query: the end of the minute it was resolved in, since `period` ranges
-   * end at the next whole minute.
+   * end at the next whole minute; earlier when the clock changes the result.
    */
   readonly validUntil: number;
 }
@@ -113,7 +114,8 @@ export class CachedReads {
     if (!principal) return;
     const address = this.remembered.get(`${principal.organizationId}|${request.url}`);
     if (!address) return;
-    if (this.clock.now().getTime() >= address.validUntil) {
+    const startedAt = this.clock.now().getTime();
+    if (startedAt >= address.validUntil) {
       this.remembered.delete(address.key);
       return;
     }
@@ -142,9 +144,10 @@ export class CachedReads {
     // Counted once: the rate-limit guard reuses this decision if the request goes on.
     request[PRECOUNTED] = this.limiter.counted(rateKey, count, this.limit, msLeft);
     if (stored === null || !request[PRECOUNTED].allowed) return;
-
-    const newline = stored.indexOf('\n');
-    const etag = stored.slice(0, newline);
+    // Another instance may have stored it; whoever did, a result the clock has changed is never sent.
+    const result = deserialize(stored);
+    if (!answers(result, startedAt)) return;
+    const { etag, body } = result;
     this.telemetry.cacheResults.inc({ section: address.section, result: 'HIT' });
     const { retryAfterSeconds } = request[PRECOUNTED];
     void reply.headers({
@@ -154,9 +157,6 @@ export class CachedReads {
       'x-ratelimit-reset': retryAfterSeconds,
     });
     if (matchesEtag(request.headers['if-none-match'], etag)) return reply.code(304).send();
-    return reply
-      .code(200)
-      .type('application/json; charset=utf-8')
-      .send(stored.slice(newline + 1));
+    return reply.code(200).type('application/json; charset=utf-8').send(body);
   };
 }

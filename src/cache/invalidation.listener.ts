@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { OPEN_STATUSES } from '../metrics/dimensions.js';
-import { METRICS, metricsChangedBy, type MetricTicket } from '../metrics/metric-registry.js';
+import { currentStateChangedBy, METRICS, metricsChangedBy } from '../metrics/metric-registry.js';
 import {
   TICKETS_COMMITTED,
   TicketsCommittedEvent,
@@ -13,7 +12,8 @@ import { CacheInvalidator } from './cache-invalidator.service.js';
 import { InvalidationOutbox } from './invalidation-outbox.repository.js';
 
 /**
- * Turns ticket writes into generation bumps of the metrics they change, in
+ * Turns ticket writes into generation bumps of the metrics they change (and
+ * of `current` when they change the open or unanswered tickets), in
  * two steps: inside the write's transaction the bump is recorded in the
  * outbox (so a crash or a Redis failure after the commit cannot lose it);
  * after the commit it is applied. The tickets service awaits both before it
@@ -47,8 +47,9 @@ export class InvalidationListener {
 /**
  * The scopes a batch of changes makes stale: per metric it changed, the
  * spans (month and year) of the ticket's placing timestamp before and after
- * the write; and `live` when it touched a ticket that is open before or after
- * (the backlog reads those whatever their timestamps).
+ * the write; and `current` when it changed which tickets are open or
+ * unanswered now, or an unanswered one's priority or age (the backlog and the
+ * queue read those whatever their timestamps).
  */
 export function scopesChangedBy(changes: readonly TicketChange[]): Scope[] {
   const scopes = new Set<Scope>();
@@ -61,9 +62,7 @@ export function scopesChangedBy(changes: readonly TicketChange[]): Scope[] {
         for (const span of spansAt(at)) scopes.add(`metric:${metric}@${span}`);
       }
     }
-    if ((before !== null && isOpen(before)) || isOpen(after)) scopes.add('live');
+    if (currentStateChangedBy(before, after)) scopes.add('current');
   }
   return [...scopes];
 }
-
-const isOpen = (ticket: MetricTicket) => (OPEN_STATUSES as readonly string[]).includes(ticket.status);

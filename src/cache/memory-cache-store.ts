@@ -39,7 +39,12 @@ interface EntryIndex {
 export class MemoryCacheStore extends CacheStore {
   private readonly incarnation = newIncarnation();
   private readonly generationsByOrg = new Map<number, Map<Scope, number>>();
-  /** In insertion order, which with one TTL for all is also expiry order: the first entry is the oldest. */
+  /**
+   * In insertion order, which with one TTL for all is also expiry order: the
+   * first entry is the oldest. A result stored for less (one the clock
+   * changes) may outlive its expiry behind longer-lived ones until it is read
+   * or trimmed: memory only, `get` never returns it.
+   */
   private readonly entriesByKey = new Map<string, Entry>();
   private readonly indexes = new Map<number, EntryIndex>();
   private readonly locks = new Map<string, { token: string; expiresAt: number }>();

@@ -1,4 +1,4 @@
-import { metricsChangedBy, type MetricTicket } from './metric-registry.js';
+import { currentStateChangedBy, metricsChangedBy, type MetricTicket } from './metric-registry.js';
 
 const base: MetricTicket = {
   status: 'open',
@@ -52,5 +52,35 @@ describe('metricsChangedBy', () => {
       'ticket_count',
       'sentiment_score',
     ]);
+  });
+});
+
+describe('currentStateChangedBy', () => {
+  const answered = { ...base, first_response_at: new Date('2025-01-01T11:00:00Z') };
+  const resolved = { ...answered, status: 'resolved', resolved_at: new Date('2025-01-02T00:00:00Z') };
+
+  it('a new ticket changes the current state when it is open, whenever it was created', () => {
+    expect(currentStateChangedBy(null, base)).toBe(true);
+    expect(currentStateChangedBy(null, { ...answered, created_at: new Date('2020-01-01T00:00:00Z') })).toBe(true);
+    expect(currentStateChangedBy(null, resolved)).toBe(false);
+  });
+
+  it('entering or leaving the backlog or the queue changes it', () => {
+    expect(currentStateChangedBy(answered, resolved)).toBe(true);
+    expect(currentStateChangedBy(resolved, { ...resolved, status: 'pending', resolved_at: null })).toBe(true);
+    expect(currentStateChangedBy(base, answered)).toBe(true);
+  });
+
+  it('a new priority or created_at of an unanswered ticket changes it; of an answered one not', () => {
+    expect(currentStateChangedBy(base, { ...base, priority: 'urgent' })).toBe(true);
+    expect(currentStateChangedBy(base, { ...base, created_at: new Date('2024-12-01T00:00:00Z') })).toBe(true);
+    expect(currentStateChangedBy(answered, { ...answered, priority: 'urgent' })).toBe(false);
+  });
+
+  it('what neither the backlog nor the queue reads leaves it alone', () => {
+    expect(currentStateChangedBy(base, { ...base, status: 'pending', category: 'billing', sentiment_score: 1 })).toBe(
+      false,
+    );
+    expect(currentStateChangedBy(resolved, { ...resolved, status: 'closed', priority: 'low' })).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { DIMENSION_NAMES } from './dimensions.js';
+import { DIMENSION_NAMES, OPEN_STATUSES, type Status } from './dimensions.js';
 
 export const METRIC_TYPES = ['ticket_count', 'response_time', 'resolution_time', 'sentiment_score'] as const;
 export type MetricType = (typeof METRIC_TYPES)[number];
@@ -129,6 +129,21 @@ export function metricsChangedBy(before: MetricTicket | null, after: MetricTicke
     const counts = (before !== null && metric.valueOf(before) !== null) || metric.valueOf(after) !== null;
     return counts && (dimensionChanged || metric.reads.some((c) => changed.has(c)));
   });
+}
+
+const isOpen = (t: MetricTicket) => OPEN_STATUSES.includes(t.status as Status);
+const isUnanswered = (t: MetricTicket) => isOpen(t) && t.first_response_at === null;
+
+/**
+ * Whether a write changes what the organization's tickets are *now*,
+ * whatever their timestamps: the backlog (which tickets are open) or the
+ * queue (which are unanswered, and their priorities and ages). `before` is
+ * null for a new ticket.
+ */
+export function currentStateChangedBy(before: MetricTicket | null, after: MetricTicket): boolean {
+  if (before === null) return isOpen(after);
+  if (isOpen(before) !== isOpen(after) || isUnanswered(before) !== isUnanswered(after)) return true;
+  return isUnanswered(after) && (before.priority !== after.priority || !sameValue(before.created_at, after.created_at));
 }
 
 function sameValue(a: unknown, b: unknown): boolean {

@@ -1,3 +1,4 @@
+import type { SlaQueue } from '../analytics/sla-queue.js';
 import type { DataPoint } from '../metrics/series.js';
 import type { MetricType, TicketEventName } from '../metrics/metric-registry.js';
 import type { NormalizedSubscription } from './subscription.js';
@@ -22,6 +23,8 @@ export interface ServerToClientEvents {
       open_tickets: number;
       resolved_tickets: number;
       avg_response_time_hours: number | null;
+      /** The organization's queue now, whatever the subscription's filters (API.md §4.3). */
+      queue: { as_of: string } & SlaQueue;
     };
   }) => void;
   metric_update: (payload: MetricUpdate) => void;

@@ -168,6 +168,7 @@ export class RealtimeService implements BeforeApplicationShutdown, OnModuleDestr
             open_tickets: snapshot.open_tickets,
             resolved_tickets: snapshot.resolved_tickets,
             avg_response_time_hours: snapshot.avg_response_time_hours,
+            queue: snapshot.queue,
           },
         },
         { volatile: true },

@@ -2,6 +2,7 @@ import { Api, qs, type HttpResult } from '../support/http.js';
 import { expectError } from '../support/errors.js';
 import {
   cacheOf,
+  clearOfMinuteEnd,
   createTicket,
   expectComputedOnce,
   expectMissThenHit,
@@ -38,6 +39,7 @@ import {
   type Ticket,
   type Zone,
 } from '../support/analytics-truth.js';
+import { expectedQueue, expectedQueueOf } from '../support/queue-truth.js';
 
 /**
  * Ground truth for GET /analytics/dashboard (API.md §1, §3, §4.3), its
@@ -52,8 +54,8 @@ const iso = (instant: number) => new Date(instant).toISOString();
 type Params = Record<string, string | boolean | undefined>;
 const dashboard = (params: Params = {}) => `${PATH}${qs(params)}`;
 
-/** The whole expected body; timestamps as UTC ISO strings (the response is normalized the same way). */
-function expectedDashboard(tickets: readonly Ticket[], range: Range, zone: Zone) {
+/** The whole expected body with its expected queue; timestamps as UTC ISO strings (the response is normalized the same way). */
+function expectedDashboard<Q>(tickets: readonly Ticket[], range: Range, zone: Zone, queue: Q) {
   const created = tickets.filter((t) => inRange(t.created_at, range));
   const scored = created.filter((t) => t.sentiment_score !== null).map((t) => t.sentiment_score!);
   const trend = (metric: 'ticket_count' | 'response_time' | 'resolution_time') =>
@@ -82,8 +84,15 @@ function expectedDashboard(tickets: readonly Ticket[], range: Range, zone: Zone)
       response_time: trend('response_time'),
       resolution_time: trend('resolution_time'),
     },
+    queue,
   };
 }
+
+/** The queue of a fixture whose tickets are all months old: the same counts whenever the request ran. */
+const settledQueue = (tickets: readonly Ticket[], body: any) => {
+  const asOf = Date.parse(body.queue.as_of);
+  return expectedQueue(tickets, asOf, asOf);
+};
 
 function normalize(body: any, zone: Zone, problems: string[]): any {
   const trend = body.trend_data ?? {};
@@ -111,13 +120,15 @@ async function expectGroundTruth(
   zone: Zone,
   range?: Range,
 ): Promise<HttpResult> {
+  const sentAt = Date.now();
   const response = await api.get(dashboard({ ...params, use_cache: false }));
   expect(response.status, response.text).toBe(200);
   expect(response.headers.get('x-cache')).toBe('BYPASS');
+  const queue = expectedQueueOf(tickets, response.body.queue, sentAt, Date.now());
   const problems: string[] = [];
   const actual = normalize(response.body, zone, problems);
   expect.soft(problems, 'timestamps carry the request zone offset').toEqual([]);
-  expect(actual).toEqual(expectedDashboard(tickets, range ?? echoedRange(response.body, zone), zone));
+  expect(actual).toEqual(expectedDashboard(tickets, range ?? echoedRange(response.body, zone), zone, queue));
   return response;
 }
 
@@ -147,7 +158,7 @@ describe('GET /analytics/dashboard ground truth', () => {
   afterAll(() => server.close());
 
   it('has a fixture that exercises every field', () => {
-    const e = expectedDashboard(ORG_A_TICKETS, WINDOW, 'UTC');
+    const e = expectedDashboard(ORG_A_TICKETS, WINDOW, 'UTC', expectedQueue(ORG_A_TICKETS, NOW, NOW));
     expect(e.total_tickets).toBeGreaterThan(100);
     expect(e.open_tickets).toBeGreaterThan(10);
     expect(e.resolved_tickets).toBeGreaterThan(10);
@@ -163,6 +174,8 @@ describe('GET /analytics/dashboard ground truth', () => {
     );
     expect(ORG_A_TICKETS.some((t) => created(t) && t.resolved_at !== null && t.resolved_at >= WINDOW.end)).toBe(true);
     expect(ORG_A_TICKETS.some((t) => created(t) && t.status === 'open' && t.reopened_from !== null)).toBe(true);
+    // Unanswered tickets of every priority (the queue's own spec places them around their targets).
+    for (const figures of Object.values(e.queue.by_priority)) expect(figures.unanswered).toBeGreaterThan(2);
   });
 
   it('over June 2025 in UTC', async () => {
@@ -236,6 +249,7 @@ describe('GET /analytics/dashboard caching', () => {
   beforeAll(async () => {
     server = await startApp();
   });
+  beforeEach(() => clearOfMinuteEnd());
   afterAll(() => server.close());
 
   const seeded = (seed: number) => seededOrganization(server.url, seed, `dash-cache-${seed}`);
@@ -264,7 +278,7 @@ describe('GET /analytics/dashboard caching', () => {
     const created_at = WINDOW.start + 3 * DAY + 7 * HOUR;
     const { id, ticket } = await createTicket(api, tickets, { external_id: 'old-open', priority: 'high', created_at });
     const before = await api.get(DASHBOARD);
-    expect(inUtc(before.body)).toEqual(expectedDashboard(tickets, WINDOW, 'UTC'));
+    expect(inUtc(before.body)).toEqual(expectedDashboard(tickets, WINDOW, 'UTC', settledQueue(tickets, before.body)));
     expect((await api.get(DASHBOARD)).headers.get('x-cache')).toBe('HIT');
 
     const resolved_at = created_at + 20 * DAY + 90 * MINUTE;
@@ -277,7 +291,7 @@ describe('GET /analytics/dashboard caching', () => {
 
     const after = await api.get(DASHBOARD);
     expect(after.headers.get('x-cache')).not.toBe('HIT');
-    expect(inUtc(after.body)).toEqual(expectedDashboard(tickets, WINDOW, 'UTC'));
+    expect(inUtc(after.body)).toEqual(expectedDashboard(tickets, WINDOW, 'UTC', settledQueue(tickets, after.body)));
     expect(after.body.open_tickets).toBe(before.body.open_tickets - 1);
     expect(after.body.resolved_tickets).toBe(before.body.resolved_tickets + 1);
     expect(after.body.current_backlog).toBe(before.body.current_backlog - 1);
@@ -294,7 +308,12 @@ describe('GET /analytics/dashboard caching', () => {
     expect((await api.get(DASHBOARD)).headers.get('x-cache')).toBe('HIT');
     await api.patch(`/api/v1/tickets/${created.body.id}`, { status: 'closed' });
     const after = await api.get(DASHBOARD);
-    expect(after.body).toEqual({ ...before.body, current_backlog: before.body.current_backlog - 1 });
+    const { queue: queueBefore, ...rangeBefore } = before.body;
+    const { queue: queueAfter, ...rangeAfter } = after.body;
+    expect(rangeAfter).toEqual({ ...rangeBefore, current_backlog: rangeBefore.current_backlog - 1 });
+    // It was unanswered and far past its target.
+    expect(queueAfter.unanswered).toBe(queueBefore.unanswered - 1);
+    expect(queueAfter.breaching).toBe(queueBefore.breaching - 1);
   });
 
   it('reflects a reopen by bulk update (external_id) at once', async () => {
@@ -309,7 +328,7 @@ describe('GET /analytics/dashboard caching', () => {
     expect(bulk.body).toEqual({ inserted: 0, updated: 1 });
     Object.assign(target, { status: 'in_progress', resolved_at: null });
     const after = await api.get(DASHBOARD);
-    expect(inUtc(after.body)).toEqual(expectedDashboard(tickets, WINDOW, 'UTC'));
+    expect(inUtc(after.body)).toEqual(expectedDashboard(tickets, WINDOW, 'UTC', settledQueue(tickets, after.body)));
     expect(after.body.current_backlog).toBe(before.body.current_backlog + 1);
     expect(after.body.open_tickets).toBe(before.body.open_tickets + 1);
     expect(after.body.resolved_tickets).toBe(before.body.resolved_tickets - 1);

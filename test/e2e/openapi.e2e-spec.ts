@@ -106,6 +106,8 @@ describe('OpenAPI document and UI', () => {
   };
   /** The schema a `$ref` points at, or the schema itself. */
   const resolve = (schema: Json): Json => {
+    // A described reference is written `allOf: [{$ref}]` beside its description.
+    if (schema.allOf?.length === 1) return resolve(schema.allOf[0]);
     if (!schema.$ref) return schema;
     return doc.components.schemas[(schema.$ref as string).replace('#/components/schemas/', '')] as Json;
   };
@@ -303,9 +305,17 @@ describe('OpenAPI document and UI', () => {
     expect(Object.keys(okSchema('post /api/v1/tickets/bulk').properties)).toEqual(['inserted', 'updated']);
     expect(okSchema('get /api/v1/analytics/time-series/{metric_type}').properties.data_points.type).toBe('array');
     expect(okSchema('post /api/v1/analytics/aggregations').properties.results.type).toBe('array');
-    expect(okSchema('get /api/v1/analytics/dashboard').required).toEqual(
-      expect.arrayContaining(['total_tickets', 'current_backlog', 'trend_data']),
+    const dashboard = okSchema('get /api/v1/analytics/dashboard');
+    expect(dashboard.required).toEqual(
+      expect.arrayContaining(['total_tickets', 'current_backlog', 'trend_data', 'queue']),
     );
+    const queue = resolve(dashboard.properties.queue);
+    const figures = ['unanswered', 'breaching', 'at_risk', 'oldest_unanswered_hours'];
+    expect(queue.required).toEqual(expect.arrayContaining(['as_of', ...figures, 'by_priority']));
+    expect(queue.properties.oldest_unanswered_hours.nullable).toBe(true);
+    const byPriority = resolve(queue.properties.by_priority);
+    expect(byPriority.required).toEqual(expect.arrayContaining(['urgent', 'high', 'medium', 'low']));
+    expect(resolve(byPriority.properties.urgent).required).toEqual(expect.arrayContaining(figures));
     expect(okSchema('get /api/v1/analytics/performance').required).toContain('sla_compliance_rate');
     expect(okSchema('get /api/v1/analytics/distribution/{field}').required).toContain('distribution');
     expect(okSchema('get /api/v1/analytics/cache/stats').required).toContain('hit_ratio');

@@ -113,11 +113,18 @@ describe('realtime socket (API.md §5)', () => {
       const update = await socket.next('periodic_update');
       expect(update.organization_id).toBe(organizationId);
       expect(update.metrics.ticket_count).toMatchObject({ value: 1, count: 1 });
+      const none = { unanswered: 0, breaching: 0, at_risk: 0, oldest_unanswered_hours: null };
       expect(update.dashboard_snapshot).toEqual({
         total_tickets: 1,
         open_tickets: 1,
         resolved_tickets: 0,
         avg_response_time_hours: 0,
+        // The ticket is answered (test/e2e/queue.e2e-spec.ts checks a queue with tickets).
+        queue: {
+          as_of: expect.any(String),
+          ...none,
+          by_priority: { urgent: none, high: none, medium: none, low: none },
+        },
       });
       await socket.nth('periodic_update', 2, 3000);
     });

@@ -93,3 +93,14 @@ export async function createTicket(
   tickets.push(ticket);
   return { id: created.body.id, ticket };
 }
+
+/**
+ * Waits, when needed, until the current minute has at least `ms` left. A
+ * stored dashboard lives until the end of its minute at most (its queue's
+ * ages are that minute's), so a test that expects a dashboard to stay a HIT
+ * for up to `ms` starts clear of that instant.
+ */
+export async function clearOfMinuteEnd(ms = 5000): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < ms) await new Promise((resolve) => setTimeout(resolve, left + 10));
+}

@@ -27,6 +27,64 @@ export class TrendDataDto {
   resolution_time: DataPointDto[];
 }
 
+/** The unanswered tickets of one priority, or of all (documentation only). */
+export class QueueFiguresDto {
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    description: 'Tickets open, in_progress or pending without a first response, whenever created.',
+  })
+  unanswered: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Of those, older than their priority’s target.' })
+  breaching: number;
+
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    description: 'Of those, not breaching but older than 75% of their priority’s target.',
+  })
+  at_risk: number;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Age in hours of the oldest of them at `as_of`; null when none.',
+  })
+  oldest_unanswered_hours: number | null;
+}
+
+/** The queue by priority: all four always appear (documentation only). */
+export class QueueByPriorityDto {
+  @ApiProperty({ type: () => QueueFiguresDto })
+  urgent: QueueFiguresDto;
+
+  @ApiProperty({ type: () => QueueFiguresDto })
+  high: QueueFiguresDto;
+
+  @ApiProperty({ type: () => QueueFiguresDto })
+  medium: QueueFiguresDto;
+
+  @ApiProperty({ type: () => QueueFiguresDto })
+  low: QueueFiguresDto;
+}
+
+/** The organization's waiting line now, whatever the range (documentation only). */
+export class QueueDto extends QueueFiguresDto {
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    example: '2025-10-02T12:34:00Z',
+    description:
+      'The start of the minute the ages are measured at. Ages come from SLA_FIRST_RESPONSE_HOURS targets; ' +
+      'breaching and at_risk are exact at the request: a cached answer is never served once a ticket crosses 75% or 100% of its target.',
+  })
+  as_of: string;
+
+  @ApiProperty({ type: () => QueueByPriorityDto })
+  by_priority: QueueByPriorityDto;
+}
+
 /** The body of `GET /analytics/dashboard` (documentation only). */
 export class DashboardResponseDto extends ResolvedRangeDto {
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Tickets created in range.' })
@@ -73,4 +131,10 @@ export class DashboardResponseDto extends ResolvedRangeDto {
 
   @ApiProperty({ type: () => TrendDataDto })
   trend_data: TrendDataDto;
+
+  @ApiProperty({
+    type: () => QueueDto,
+    description: "The organization's unanswered tickets now against their first-response targets, whatever the range.",
+  })
+  queue: QueueDto;
 }
