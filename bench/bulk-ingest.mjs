@@ -22,7 +22,10 @@ const BATCHES = Number(process.env.BENCH_BATCHES ?? 5);
 const BATCH = 10_000;
 const config = loadConfig();
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const service = await startService({ RATE_LIMIT_REQUESTS: '10000000' }, { cpus: process.env.BENCH_SERVER_CPUS ?? '0' });
+const service = await startService(
+  { RATE_LIMIT_REQUESTS: '10000000' },
+  { cpus: process.env.BENCH_SERVER_CPUS ?? '0', nodeArgs: (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean) },
+);
 const db = new pg.Client({ connectionString: config.databaseUrl });
 await db.connect();
 
