@@ -120,17 +120,18 @@ export class TicketsRepository {
          SELECT ${written} FROM input u WHERE u.is_new
          ${skipDuplicates ? 'ON CONFLICT (organization_id, external_id) DO NOTHING' : ''}
          RETURNING id),
+       -- The rows to update are locked by the caller: each one exists and is updated.
        updated AS (
          UPDATE tickets t SET ${STATE_NAMES.map((c) => `${c} = u.${c}`).join(', ')}, updated_at = ${at}
          FROM input u
-         WHERE NOT u.is_new AND t.organization_id = ${org} AND t.id = u.id
-         RETURNING t.id)
+         WHERE NOT u.is_new AND t.organization_id = ${org} AND t.id = u.id)
        INSERT INTO ${TICKET_CHANGES_TABLE} (sign, ${columns})
        SELECT -1, ${names.map((c) => `o.${c}`).join(', ')}
        FROM input u JOIN tickets o ON o.organization_id = ${org} AND o.id = u.id WHERE NOT u.is_new
        UNION ALL
        SELECT 1, ${written}
-       FROM input u JOIN (SELECT id FROM inserted UNION ALL SELECT id FROM updated) w ON w.id = u.id
+       FROM input u
+       ${skipDuplicates ? 'WHERE NOT u.is_new OR u.id IN (SELECT id FROM inserted)' : ''}
        ${returning ? `RETURNING sign, ${columns}` : ''}`,
       params.values,
       true,
