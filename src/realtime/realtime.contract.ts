@@ -74,10 +74,14 @@ export interface CommittedWrite {
 export interface Contribution {
   metric: MetricType;
   event: TicketEventName;
+  /** The last ticket merged into it. */
   ticketId: string;
+  /** The sum of the tickets' values. */
   value: number;
-  /** The metric's timestamp of the ticket, ISO 8601. */
+  /** How many tickets it stands for. */
+  count: number;
+  /** The metric's timestamp of the last ticket, ISO 8601; the others' are within the same UTC minute. */
   at: string;
-  /** The ticket's dimension values, to match subscriptions' filters. */
+  /** The tickets' dimension values (the same for all), to match subscriptions' filters. */
   dimensions: Record<string, string | null>;
 }

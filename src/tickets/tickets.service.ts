@@ -171,7 +171,9 @@ export class TicketsService {
 
   /** After commit: listeners (cache invalidation among them) finish before the write answers. */
   private async committed(organizationId: number, changes: TicketChange[], now: Date): Promise<void> {
-    for (const change of changes) for (const name of change.events) this.telemetry.eventsEmitted.inc({ event: name });
+    const emitted = new Map<string, number>();
+    for (const change of changes) for (const name of change.events) emitted.set(name, (emitted.get(name) ?? 0) + 1);
+    for (const [name, count] of emitted) this.telemetry.eventsEmitted.inc({ event: name }, count);
     const event = new TicketsCommittedEvent(organizationId, changes, now);
     await this.events.emitAsync(TICKETS_COMMITTED, event);
     // Runs after the microtasks that send the response: fan-out costs the answer nothing.
