@@ -3,15 +3,14 @@ import { OnEvent } from '@nestjs/event-emitter';
 import { Clock } from '../common/clock.js';
 import { formatTimestamp } from '../common/time.js';
 import { DIMENSION_NAMES } from '../metrics/dimensions.js';
-import { METRIC_TYPES, METRICS } from '../metrics/metric-registry.js';
+import { METRIC_TYPES, METRICS, type MetricType, type TicketEventName } from '../metrics/metric-registry.js';
 import { TICKETS_PUBLISHED, TicketsCommittedEvent } from '../tickets/events/tickets-committed.event.js';
-import type { CommittedWrite, Contribution, MetricUpdate } from './realtime.contract.js';
+import type { CommittedWrite, Contributions, MetricUpdate } from './realtime.contract.js';
 import { RealtimeService } from './realtime.service.js';
 import { SocketNamespace } from './socket-namespace.js';
 import { matchesFilters, windowRange } from './subscription.js';
 
 const COALESCE_MS = 250;
-const MINUTE_MS = 60_000;
 
 /**
  * `metric_update` from committed writes. The instance that committed a write
@@ -43,34 +42,34 @@ export class MetricUpdatesService implements OnModuleDestroy {
   onTicketsPublished(event: TicketsCommittedEvent): void {
     if (this.closed) return;
     const write: CommittedWrite = { organizationId: event.organizationId, contributions: contributionsOf(event) };
-    if (write.contributions.length === 0) return;
+    if (write.contributions.metric.length === 0) return;
     this.sockets.tellOtherInstances(write);
     this.deliver(write);
   }
 
   /** A write committed here or on another instance, for this instance's subscribers. */
-  deliver({ organizationId, contributions }: CommittedWrite): void {
+  deliver({ organizationId, contributions: c }: CommittedWrite): void {
     const now = this.clock.now();
     const updates = new Map<string, { room: string; update: MetricUpdate }>();
     for (const room of this.realtime.roomsOf(organizationId)) {
       const { start, end } = windowRange(room.subscription, now);
-      for (const c of contributions) {
-        const at = new Date(c.at);
-        if (!room.subscription.metrics.includes(c.metric) || at < start || at >= end) continue;
-        if (!matchesFilters(room.subscription.filters, c.dimensions)) continue;
-        const key = `${room.name}|${c.metric}|${c.event}`;
+      const [from, to] = [start.getTime(), end.getTime()];
+      for (let i = 0; i < c.metric.length; i++) {
+        if (!room.subscription.metrics.includes(c.metric[i]) || c.at[i] < from || c.at[i] >= to) continue;
+        if (!matchesFilters(room.subscription.filters, (name) => c.dimensions[name][i])) continue;
+        const key = `${room.name}|${c.metric[i]}|${c.event[i]}`;
         const entry = updates.get(key);
-        if (entry) add(entry.update, c.value, c.count, c.ticketId);
+        if (entry) add(entry.update, c.value[i], 1, c.ticketId[i]);
         else {
           updates.set(key, {
             room: room.name,
             update: {
               organization_id: organizationId,
-              metric_type: c.metric,
-              value: c.value,
-              count: c.count,
-              event: c.event,
-              ticket_id: c.ticketId,
+              metric_type: c.metric[i],
+              value: c.value[i],
+              count: 1,
+              event: c.event[i],
+              ticket_id: c.ticketId[i],
               timestamp: formatTimestamp(now),
             },
           });
@@ -110,49 +109,35 @@ function add(update: MetricUpdate, value: number, count: number, ticketId: strin
   update.ticket_id = ticketId;
 }
 
-/**
- * What the write's changes contribute to the metrics that announce their
- * events (the registry says which), merged per metric, event, UTC minute of
- * the metric's timestamp and dimension values. Subscription windows start
- * and end on whole minutes (see trailingRange), so the tickets merged fall in
- * the same windows and pass the same filters: a bulk of 10,000 tickets is a
- * few hundred contributions to send to the other instances and to match
- * against rooms, where it was 10,000 (a tenth of a bulk's CPU).
- */
-function contributionsOf(event: TicketsCommittedEvent): Contribution[] {
-  const merged = new Map<string, Contribution>();
+/** The metrics whose `metric_update` each domain event announces (the registry says which). */
+const ANNOUNCED: Partial<Record<TicketEventName, MetricType[]>> = {};
+for (const type of METRIC_TYPES) (ANNOUNCED[METRICS[type].announcedBy] ??= []).push(type);
+
+/** What each change of the write contributes to the metrics that announce its events, in columns. */
+function contributionsOf(event: TicketsCommittedEvent): Contributions {
+  const columns: Contributions = {
+    metric: [],
+    event: [],
+    ticketId: [],
+    value: [],
+    at: [],
+    dimensions: Object.fromEntries(DIMENSION_NAMES.map((d) => [d, []])) as unknown as Contributions['dimensions'],
+  };
   for (const { after, events } of event.changes) {
     for (const name of events) {
-      for (const type of METRIC_TYPES) {
+      for (const type of ANNOUNCED[name] ?? []) {
         const metric = METRICS[type];
-        if (metric.announcedBy !== name) continue;
         const value = metric.valueOf(after);
         const at = after[metric.timestamp];
         if (value === null || at === null) continue;
-        const dimensions = DIMENSION_NAMES.map((d) => after[d]);
-        const key = JSON.stringify([type, name, Math.floor(at.getTime() / MINUTE_MS), dimensions]);
-        const known = merged.get(key);
-        if (known) {
-          known.value += value;
-          known.count += 1;
-          known.ticketId = after.id;
-          known.at = at.toISOString();
-          // Last touched last: the last contribution a room matches holds the last ticket it matches.
-          merged.delete(key);
-          merged.set(key, known);
-        } else {
-          merged.set(key, {
-            metric: type,
-            event: name,
-            ticketId: after.id,
-            value,
-            count: 1,
-            at: at.toISOString(),
-            dimensions: Object.fromEntries(DIMENSION_NAMES.map((d, i) => [d, dimensions[i]])),
-          });
-        }
+        columns.metric.push(type);
+        columns.event.push(name);
+        columns.ticketId.push(after.id);
+        columns.value.push(value);
+        columns.at.push(at.getTime());
+        for (const d of DIMENSION_NAMES) columns.dimensions[d].push(after[d]);
       }
     }
   }
-  return [...merged.values()];
+  return columns;
 }

@@ -1,3 +1,4 @@
+import type { DimensionName } from '../metrics/dimensions.js';
 import type { DataPoint } from '../metrics/series.js';
 import type { MetricType, TicketEventName } from '../metrics/metric-registry.js';
 import type { NormalizedSubscription } from './subscription.js';
@@ -68,20 +69,21 @@ export interface MetricUpdate {
 /** What a write contributed to each metric, as it travels between instances. */
 export interface CommittedWrite {
   organizationId: number;
-  contributions: Contribution[];
+  contributions: Contributions;
 }
 
-export interface Contribution {
-  metric: MetricType;
-  event: TicketEventName;
-  /** The last ticket merged into it. */
-  ticketId: string;
-  /** The sum of the tickets' values. */
-  value: number;
-  /** How many tickets it stands for. */
-  count: number;
-  /** The metric's timestamp of the last ticket, ISO 8601; the others' are within the same UTC minute. */
-  at: string;
-  /** The tickets' dimension values (the same for all), to match subscriptions' filters. */
-  dimensions: Record<string, string | null>;
+/**
+ * One contribution per ticket, metric and event, held in columns (entry i of
+ * every array): a bulk write has tens of thousands, and building, encoding
+ * and decoding an object for each was a sixth of the CPU of a bulk write.
+ */
+export interface Contributions {
+  metric: MetricType[];
+  event: TicketEventName[];
+  ticketId: string[];
+  value: number[];
+  /** The metric's timestamp of the ticket, in milliseconds since the epoch. */
+  at: number[];
+  /** The tickets' values of each dimension, to match subscriptions' filters. */
+  dimensions: Record<DimensionName, (string | null)[]>;
 }

@@ -166,7 +166,8 @@ describe('realtime socket (API.md §5)', () => {
         { at: start + 30_000, channel: 'email' },
         { at: start + 40_000, channel: 'web' },
       ].map(({ at, channel }, i) => ({
-        ...buildTicket({ channel }),
+        ...buildTicket(),
+        channel,
         external_id: `edge-${i}`,
         created_at: new Date(at).toISOString(),
       }));
