@@ -63,10 +63,15 @@ const OFFSET_TIMESTAMP =
 function parseOffsetTimestamp(raw: string): Date | undefined {
   const m = OFFSET_TIMESTAMP.exec(raw);
   if (!m) return undefined;
-  const [year, month, day, hour, minute] = [m[1], m[2], m[3], m[4], m[5]].map(Number);
-  const second = m[6] === undefined ? 0 : Number(m[6]);
-  const millis = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0'));
-  const offset = m[8] === undefined ? (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11])) : 0;
+  // Unary plus and no intermediate arrays or Dates: a bulk parses 60,000 of these.
+  const year = +m[1];
+  const month = +m[2];
+  const day = +m[3];
+  const hour = +m[4];
+  const minute = +m[5];
+  const second = m[6] === undefined ? 0 : +m[6];
+  const millis = m[7] === undefined ? 0 : +m[7].padEnd(3, '0');
+  const offset = m[8] === undefined ? (m[9] === '-' ? -1 : 1) * (+m[10] * 60 + +m[11]) : 0;
   // Anything unusual (a year Pulse refuses, 24:00, a leap second, an offset
   // past its limits) is left to the general path, which decides as before.
   const plain =
@@ -75,14 +80,22 @@ function parseOffsetTimestamp(raw: string): Date | undefined {
     month >= 1 &&
     month <= 12 &&
     day >= 1 &&
-    day <= new Date(Date.UTC(year, month, 0)).getUTCDate() &&
+    day <= daysInMonth(year, month) &&
     hour <= 23 &&
     minute <= 59 &&
     second <= 59 &&
-    (m[11] === undefined || Number(m[11]) < 60) &&
+    (m[11] === undefined || +m[11] < 60) &&
     Math.abs(offset) <= MAX_OFFSET_MINUTES;
   if (!plain) return undefined;
   return new Date(Date.UTC(year, month - 1, day, hour, minute, second, millis) - offset * 60_000);
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Days of a month (1-12) of the proleptic Gregorian calendar, as Date.UTC counts them. */
+function daysInMonth(year: number, month: number): number {
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
 }
 
 /** ISO 8601 with the zone's offset at that instant (`Z` for UTC). */

@@ -44,21 +44,32 @@ const STAGING_TABLE_SQL = `CREATE TEMPORARY TABLE IF NOT EXISTS ${TICKET_CHANGES
 
 /**
  * One bound, typed array per column (id first, whether the row is new last),
- * for `unnest`. Timestamps go as ISO text: node-postgres formats a Date in
- * JavaScript, a third of the time of binding a batch.
+ * for `unnest`, each sent as the text of a PostgreSQL array: written here in
+ * one pass per column, it costs a fraction of node-postgres's generic
+ * conversion of 10,000 values (a Date is formatted in JavaScript there).
  */
 function columnArrays(rows: readonly TicketRow[], params: SqlParams): string[] {
   return [
-    `${params.add(rows.map((r) => r.id))}::uuid[]`,
-    ...STATE_COLUMNS.map(([column, type]) => {
-      const values = rows.map((r) => r.state[column]);
-      return `${params.add(type === 'timestamptz' ? values.map(isoText) : values)}::${type}[]`;
-    }),
-    `${params.add(rows.map((r) => r.before === null))}::bool[]`,
+    `${params.add(arrayText(rows.map((r) => r.id)))}::uuid[]`,
+    ...STATE_COLUMNS.map(([column, type]) => `${params.add(arrayText(rows.map((r) => r.state[column])))}::${type}[]`),
+    `${params.add(arrayText(rows.map((r) => r.before === null)))}::bool[]`,
   ];
 }
 
-const isoText = (value: unknown) => (value instanceof Date ? value.toISOString() : value);
+/**
+ * An array literal: strings quoted (an unquoted `null` would be NULL), with
+ * backslashes and quotes escaped; numbers, booleans, and timestamps in ISO
+ * 8601 as they are (none holds a character the literal treats specially).
+ */
+function arrayText(values: readonly (string | number | boolean | Date | null)[]): string {
+  const elements = values.map((v) => {
+    if (v === null) return 'NULL';
+    if (typeof v === 'string') return `"${v.replace(/[\\"]/g, '\\$&')}"`;
+    if (v instanceof Date) return v.toISOString();
+    return String(v);
+  });
+  return `{${elements.join(',')}}`;
+}
 
 /**
  * SQL of the tickets table. Batches go through `unnest` over one array per
