@@ -56,10 +56,11 @@ export class MetricUpdatesService implements OnModuleDestroy {
       const [from, to] = [start.getTime(), end.getTime()];
       for (let i = 0; i < c.metric.length; i++) {
         if (!room.subscription.metrics.includes(c.metric[i]) || c.at[i] < from || c.at[i] >= to) continue;
-        if (!matchesFilters(room.subscription.filters, (name) => c.dimensions[name][i])) continue;
+        const ticket = c.ticket[i];
+        if (!matchesFilters(room.subscription.filters, (name) => c.dimensions[name][ticket])) continue;
         const key = `${room.name}|${c.metric[i]}|${c.event[i]}`;
         const entry = updates.get(key);
-        if (entry) add(entry.update, c.value[i], 1, c.ticketId[i]);
+        if (entry) add(entry.update, c.value[i], 1, c.ticketId[ticket]);
         else {
           updates.set(key, {
             room: room.name,
@@ -69,7 +70,7 @@ export class MetricUpdatesService implements OnModuleDestroy {
               value: c.value[i],
               count: 1,
               event: c.event[i],
-              ticket_id: c.ticketId[i],
+              ticket_id: c.ticketId[ticket],
               timestamp: formatTimestamp(now),
             },
           });
@@ -116,26 +117,31 @@ for (const type of METRIC_TYPES) (ANNOUNCED[METRICS[type].announcedBy] ??= []).p
 /** What each change of the write contributes to the metrics that announce its events, in columns. */
 function contributionsOf(event: TicketsCommittedEvent): Contributions {
   const columns: Contributions = {
+    ticketId: [],
+    dimensions: Object.fromEntries(DIMENSION_NAMES.map((d) => [d, []])) as unknown as Contributions['dimensions'],
+    ticket: [],
     metric: [],
     event: [],
-    ticketId: [],
     value: [],
     at: [],
-    dimensions: Object.fromEntries(DIMENSION_NAMES.map((d) => [d, []])) as unknown as Contributions['dimensions'],
   };
   for (const { after, events } of event.changes) {
+    let ticket = -1;
     for (const name of events) {
       for (const type of ANNOUNCED[name] ?? []) {
         const metric = METRICS[type];
         const value = metric.valueOf(after);
         const at = after[metric.timestamp];
         if (value === null || at === null) continue;
+        if (ticket < 0) {
+          ticket = columns.ticketId.push(after.id) - 1;
+          for (const d of DIMENSION_NAMES) columns.dimensions[d].push(after[d]);
+        }
+        columns.ticket.push(ticket);
         columns.metric.push(type);
         columns.event.push(name);
-        columns.ticketId.push(after.id);
         columns.value.push(value);
         columns.at.push(at.getTime());
-        for (const d of DIMENSION_NAMES) columns.dimensions[d].push(after[d]);
       }
     }
   }

@@ -74,16 +74,20 @@ export interface CommittedWrite {
 
 /**
  * One contribution per ticket, metric and event, held in columns (entry i of
- * every array): a bulk write has tens of thousands, and building, encoding
- * and decoding an object for each was a sixth of the CPU of a bulk write.
+ * every array), the tickets' own values once per ticket: a bulk write has
+ * tens of thousands, and building, encoding and decoding an object for each
+ * was a sixth of the CPU of a bulk write.
  */
 export interface Contributions {
+  /** Per ticket: its id. */
+  ticketId: string[];
+  /** Per ticket: its values of each dimension, to match subscriptions' filters. */
+  dimensions: Record<DimensionName, (string | null)[]>;
+  /** Per contribution: its ticket's index in the arrays above. */
+  ticket: number[];
   metric: MetricType[];
   event: TicketEventName[];
-  ticketId: string[];
   value: number[];
   /** The metric's timestamp of the ticket, in milliseconds since the epoch. */
   at: number[];
-  /** The tickets' values of each dimension, to match subscriptions' filters. */
-  dimensions: Record<DimensionName, (string | null)[]>;
 }

@@ -61,10 +61,12 @@ function columnArrays(rows: readonly TicketRow[], params: SqlParams): string[] {
  * backslashes and quotes escaped; numbers, booleans, and timestamps in ISO
  * 8601 as they are (none holds a character the literal treats specially).
  */
+const ESCAPED = /[\\"]/;
+
 function arrayText(values: readonly (string | number | boolean | Date | null)[]): string {
   const elements = values.map((v) => {
     if (v === null) return 'NULL';
-    if (typeof v === 'string') return `"${v.replace(/[\\"]/g, '\\$&')}"`;
+    if (typeof v === 'string') return `"${ESCAPED.test(v) ? v.replace(/[\\"]/g, '\\$&') : v}"`;
     if (v instanceof Date) return v.toISOString();
     return String(v);
   });
