@@ -578,8 +578,8 @@ describe('tickets (API.md §2)', () => {
         updated: 0,
       });
       const stored = await listAll(api);
-      expect(stored.map((t) => [t.external_id, t.assignee_id]).sort()).toEqual(
-        tickets.map((t) => [t.external_id, t.assignee_id]).sort(),
+      expect(new Map(stored.map((t) => [t.external_id, t.assignee_id]))).toEqual(
+        new Map(tickets.map((t) => [t.external_id, t.assignee_id])),
       );
       // The same texts name the same tickets: a second bulk updates them all.
       expect((await api.post('/api/v1/tickets/bulk', { tickets })).body).toEqual({
