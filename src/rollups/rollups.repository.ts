@@ -30,7 +30,7 @@ export class RollupsRepository {
    */
   async apply(manager: EntityManager, organizationId: number, changesTable: string): Promise<void> {
     await manager.query(`SELECT pg_advisory_xact_lock_shared(${lockKey('$1')})`, [organizationId]);
-    await manager.query(upsertContributionsSql(`(SELECT * FROM ${changesTable})`));
+    await manager.query(upsertContributionsSql(`(SELECT * FROM ${changesTable})`, { presum: true }));
   }
 
   /**

@@ -56,13 +56,13 @@ function columnArrays(rows: readonly TicketRow[], params: SqlParams): string[] {
   ];
 }
 
+const ESCAPED = /[\\"]/;
+
 /**
  * An array literal: strings quoted (an unquoted `null` would be NULL), with
  * backslashes and quotes escaped; numbers, booleans, and timestamps in ISO
  * 8601 as they are (none holds a character the literal treats specially).
  */
-const ESCAPED = /[\\"]/;
-
 function arrayText(values: readonly (string | number | boolean | Date | null)[]): string {
   const elements = values.map((v) => {
     if (v === null) return 'NULL';
