@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ValidationError, ValidationPipe, type ArgumentMetadata, type ValidationPipeOptions } from '@nestjs/common';
 import { registerDecorator, ValidateIf, type ValidationOptions } from 'class-validator';
 import { Transform } from 'class-transformer';
 import { parseTimestamp } from './time.js';
@@ -66,7 +66,33 @@ export function IsObjectEach() {
     });
 }
 
-const isPlainObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isPlainObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * A DTO class that can also check its common valid input itself: `accept`
+ * returns the DTO the decorators would have built from `value` when it is
+ * sure they accept it, and undefined otherwise (invalid, or merely unusual),
+ * when the decorators decide and word the messages. For bodies too large for
+ * the decorators' per-value interpretation: 10,000 bulk items took a quarter
+ * of a bulk write's CPU through them.
+ */
+export interface Precompiled<T> {
+  accept(value: unknown): T | undefined;
+}
+
+const isPrecompiled = (metatype: unknown): metatype is Precompiled<unknown> =>
+  typeof (metatype as Partial<Precompiled<unknown>> | undefined)?.accept === 'function';
+
+/** The class-validator pipe, with a DTO's own `accept` (see Precompiled) tried first. */
+class PrecompiledValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (isPrecompiled(metadata.metatype)) {
+      const accepted = metadata.metatype.accept(value);
+      if (accepted !== undefined) return accepted;
+    }
+    return super.transform(value, metadata);
+  }
+}
 
 /**
  * The pipe for every DTO: unknown properties are refused, values are
@@ -74,11 +100,14 @@ const isPlainObject = (value: unknown) => typeof value === 'object' && value !==
  * message per problem.
  */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    transform: true,
-    stopAtFirstError: true,
-    exceptionFactory: (errors) => new DomainError('VALIDATION_FAILED', validationMessages(errors)),
-  });
+  return new PrecompiledValidationPipe(VALIDATION_OPTIONS);
 }
+
+/** The decorators' side of the pipe. */
+export const VALIDATION_OPTIONS: ValidationPipeOptions = {
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  transform: true,
+  stopAtFirstError: true,
+  exceptionFactory: (errors) => new DomainError('VALIDATION_FAILED', validationMessages(errors)),
+};

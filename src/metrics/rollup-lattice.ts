@@ -70,9 +70,16 @@ export function coveringRollup(metric: MetricType, filters: Filters, groupBy: re
  * new (+1) rows of a write, rebuild and verify the tickets table. One pass of
  * GROUPING SETS, one set per distinct key of a rollup and grain; `GROUPING()`
  * tells the sets apart, and a set's rows go to every rollup with that key
- * that holds their metric.
+ * that holds their metric. With `presum`, the tickets are first summed per
+ * metric, finest bin and every grouping (one hash pass), and the sets read
+ * those sums, whose coarser bins are bins of the finest (every grain is a
+ * multiple of the first, on one origin): for the tickets of one write, mostly
+ * close in time and alike, a few hundred sums instead of a pass per set over
+ * every ticket (a batch of 10,000 hours apart: 31 ms instead of 70). Over
+ * tickets spread across months, as in a rebuild, the extra pass saves nothing
+ * (the same batch spread over a year: 181 ms instead of 146).
  */
-export function contributionsSql(source: string): string {
+export function contributionsSql(source: string, { presum = false } = {}): string {
   const metrics = METRIC_TYPES.map((name) => {
     const m = METRICS[name];
     const at = m.countsSql ? `CASE WHEN ${m.countsSql} THEN t.${m.timestamp} END` : `t.${m.timestamp}`;
@@ -102,20 +109,41 @@ export function contributionsSql(source: string): string {
     FROM (
       SELECT b.organization_id, b.metric, ${columns.map((c) => `b.${c}`).join(', ')},
              GROUPING(${columns.map((c) => `b.${c}`).join(', ')}) AS set,
-             sum(b.sign)::bigint AS count, coalesce(sum(b.sign * b.value), 0) AS sum
-      FROM (
-        SELECT t.organization_id, m.metric, t.sign, m.value,
-               ${GRAINS.map((g) => `date_bin(interval '${g} minutes', m.at, ${BIN_ORIGIN}) AS bin${g}`).join(', ')},
-               ${ROLLUP_GROUPINGS.map((c) => `${GROUPING_SQL[c]}::text AS ${c}`).join(', ')}
-        FROM ${source} t
-        CROSS JOIN LATERAL (VALUES ${metrics.join(', ')}) AS m(metric, at, value)
-        WHERE m.at IS NOT NULL
-      ) b
+             sum(b.count)::bigint AS count, coalesce(sum(b.sum), 0) AS sum
+      FROM (${presum ? presummedSql(source, metrics) : ticketMetricRowsSql(source, metrics)}) b
       GROUP BY b.organization_id, b.metric,
                GROUPING SETS (${distinct.map((x) => `(${x.kept.map((c) => `b.${c}`).join(', ')})`).join(', ')})
     ) g
     JOIN (VALUES ${labels.join(', ')}) AS r(set, rollup, grain, metrics)
       ON r.set = g.set AND g.metric = ANY(r.metrics)`;
+}
+
+/** A row per ticket and metric it counts in: its bins, groupings, `count` (its sign) and signed value. */
+function ticketMetricRowsSql(source: string, metrics: readonly string[]): string {
+  return `
+        SELECT t.organization_id, m.metric, t.sign AS count, t.sign * m.value AS sum,
+               ${GRAINS.map((g) => `date_bin(interval '${g} minutes', m.at, ${BIN_ORIGIN}) AS bin${g}`).join(', ')},
+               ${ROLLUP_GROUPINGS.map((c) => `${GROUPING_SQL[c]}::text AS ${c}`).join(', ')}
+        FROM ${source} t
+        CROSS JOIN LATERAL (VALUES ${metrics.join(', ')}) AS m(metric, at, value)
+        WHERE m.at IS NOT NULL`;
+}
+
+/** The same rows summed per metric, finest bin and every grouping, with the coarser bins of each. */
+function presummedSql(source: string, metrics: readonly string[]): string {
+  const [finest, ...coarse] = GRAINS;
+  return `
+        SELECT f.*, ${coarse.map((g) => `date_bin(interval '${g} minutes', f.bin${finest}, ${BIN_ORIGIN}) AS bin${g}`).join(', ')}
+        FROM (
+          SELECT t.organization_id, m.metric,
+                 date_bin(interval '${finest} minutes', m.at, ${BIN_ORIGIN}) AS bin${finest},
+                 ${ROLLUP_GROUPINGS.map((c) => `${GROUPING_SQL[c]}::text AS ${c}`).join(', ')},
+                 sum(t.sign) AS count, sum(t.sign * m.value) AS sum
+          FROM ${source} t
+          CROSS JOIN LATERAL (VALUES ${metrics.join(', ')}) AS m(metric, at, value)
+          WHERE m.at IS NOT NULL
+          GROUP BY ${Array.from({ length: 3 + ROLLUP_GROUPINGS.length }, (_, i) => i + 1).join(', ')}
+        ) f`;
 }
 
 /**
@@ -124,11 +152,11 @@ export function contributionsSql(source: string): string {
  * concurrent writers lock shared rows in the same order and cannot deadlock.
  * Keys whose contributions cancel out are not written.
  */
-export function upsertContributionsSql(source: string): string {
+export function upsertContributionsSql(source: string, options: { presum?: boolean } = {}): string {
   const key = ROLLUP_KEY.join(', ');
   return `
     INSERT INTO ticket_rollups AS r (${key}, count, sum)
-    SELECT ${key}, c.count, c.sum FROM (${contributionsSql(source)}) c
+    SELECT ${key}, c.count, c.sum FROM (${contributionsSql(source, options)}) c
     WHERE c.count <> 0 OR c.sum <> 0
     ORDER BY ${key}
     ON CONFLICT (${key}) DO UPDATE SET count = r.count + excluded.count, sum = r.sum + excluded.sum`;

@@ -3,9 +3,9 @@ import { OnEvent } from '@nestjs/event-emitter';
 import { Clock } from '../common/clock.js';
 import { formatTimestamp } from '../common/time.js';
 import { DIMENSION_NAMES } from '../metrics/dimensions.js';
-import { METRIC_TYPES, METRICS } from '../metrics/metric-registry.js';
+import { METRIC_TYPES, METRICS, type MetricType, type TicketEventName } from '../metrics/metric-registry.js';
 import { TICKETS_PUBLISHED, TicketsCommittedEvent } from '../tickets/events/tickets-committed.event.js';
-import type { CommittedWrite, Contribution, MetricUpdate } from './realtime.contract.js';
+import type { CommittedWrite, Contributions, MetricUpdate } from './realtime.contract.js';
 import { RealtimeService } from './realtime.service.js';
 import { SocketNamespace } from './socket-namespace.js';
 import { matchesFilters, windowRange } from './subscription.js';
@@ -42,34 +42,35 @@ export class MetricUpdatesService implements OnModuleDestroy {
   onTicketsPublished(event: TicketsCommittedEvent): void {
     if (this.closed) return;
     const write: CommittedWrite = { organizationId: event.organizationId, contributions: contributionsOf(event) };
-    if (write.contributions.length === 0) return;
+    if (write.contributions.metric.length === 0) return;
     this.sockets.tellOtherInstances(write);
     this.deliver(write);
   }
 
   /** A write committed here or on another instance, for this instance's subscribers. */
-  deliver({ organizationId, contributions }: CommittedWrite): void {
+  deliver({ organizationId, contributions: c }: CommittedWrite): void {
     const now = this.clock.now();
     const updates = new Map<string, { room: string; update: MetricUpdate }>();
     for (const room of this.realtime.roomsOf(organizationId)) {
       const { start, end } = windowRange(room.subscription, now);
-      for (const c of contributions) {
-        const at = new Date(c.at);
-        if (!room.subscription.metrics.includes(c.metric) || at < start || at >= end) continue;
-        if (!matchesFilters(room.subscription.filters, c.dimensions)) continue;
-        const key = `${room.name}|${c.metric}|${c.event}`;
+      const [from, to] = [start.getTime(), end.getTime()];
+      for (let i = 0; i < c.metric.length; i++) {
+        if (!room.subscription.metrics.includes(c.metric[i]) || c.at[i] < from || c.at[i] >= to) continue;
+        const ticket = c.ticket[i];
+        if (!matchesFilters(room.subscription.filters, (name) => c.dimensions[name][ticket])) continue;
+        const key = `${room.name}|${c.metric[i]}|${c.event[i]}`;
         const entry = updates.get(key);
-        if (entry) add(entry.update, c.value, 1, c.ticketId);
+        if (entry) add(entry.update, c.value[i], 1, c.ticketId[ticket]);
         else {
           updates.set(key, {
             room: room.name,
             update: {
               organization_id: organizationId,
-              metric_type: c.metric,
-              value: c.value,
+              metric_type: c.metric[i],
+              value: c.value[i],
               count: 1,
-              event: c.event,
-              ticket_id: c.ticketId,
+              event: c.event[i],
+              ticket_id: c.ticketId[ticket],
               timestamp: formatTimestamp(now),
             },
           });
@@ -109,26 +110,40 @@ function add(update: MetricUpdate, value: number, count: number, ticketId: strin
   update.ticket_id = ticketId;
 }
 
-/** What each change of the write contributes to the metrics that announce its events (the registry says which). */
-function contributionsOf(event: TicketsCommittedEvent): Contribution[] {
-  return event.changes.flatMap(({ after, events }) =>
-    events.flatMap((name) =>
-      METRIC_TYPES.flatMap((type) => {
+/** The metrics whose `metric_update` each domain event announces (the registry says which). */
+const ANNOUNCED: Partial<Record<TicketEventName, MetricType[]>> = {};
+for (const type of METRIC_TYPES) (ANNOUNCED[METRICS[type].announcedBy] ??= []).push(type);
+
+/** What each change of the write contributes to the metrics that announce its events, in columns. */
+function contributionsOf(event: TicketsCommittedEvent): Contributions {
+  const columns: Contributions = {
+    ticketId: [],
+    dimensions: Object.fromEntries(DIMENSION_NAMES.map((d) => [d, []])) as unknown as Contributions['dimensions'],
+    ticket: [],
+    metric: [],
+    event: [],
+    value: [],
+    at: [],
+  };
+  for (const { after, events } of event.changes) {
+    let ticket = -1;
+    for (const name of events) {
+      for (const type of ANNOUNCED[name] ?? []) {
         const metric = METRICS[type];
         const value = metric.valueOf(after);
         const at = after[metric.timestamp];
-        if (metric.announcedBy !== name || value === null || at === null) return [];
-        return [
-          {
-            metric: type,
-            event: name,
-            ticketId: after.id,
-            value,
-            at: at.toISOString(),
-            dimensions: Object.fromEntries(DIMENSION_NAMES.map((d) => [d, after[d]])),
-          },
-        ];
-      }),
-    ),
-  );
+        if (value === null || at === null) continue;
+        if (ticket < 0) {
+          ticket = columns.ticketId.push(after.id) - 1;
+          for (const d of DIMENSION_NAMES) columns.dimensions[d].push(after[d]);
+        }
+        columns.ticket.push(ticket);
+        columns.metric.push(type);
+        columns.event.push(name);
+        columns.value.push(value);
+        columns.at.push(at.getTime());
+      }
+    }
+  }
+  return columns;
 }

@@ -1,4 +1,5 @@
 import type { SlaQueue } from '../analytics/sla-queue.js';
+import type { DimensionName } from '../metrics/dimensions.js';
 import type { DataPoint } from '../metrics/series.js';
 import type { MetricType, TicketEventName } from '../metrics/metric-registry.js';
 import type { NormalizedSubscription } from './subscription.js';
@@ -71,16 +72,25 @@ export interface MetricUpdate {
 /** What a write contributed to each metric, as it travels between instances. */
 export interface CommittedWrite {
   organizationId: number;
-  contributions: Contribution[];
+  contributions: Contributions;
 }
 
-export interface Contribution {
-  metric: MetricType;
-  event: TicketEventName;
-  ticketId: string;
-  value: number;
-  /** The metric's timestamp of the ticket, ISO 8601. */
-  at: string;
-  /** The ticket's dimension values, to match subscriptions' filters. */
-  dimensions: Record<string, string | null>;
+/**
+ * One contribution per ticket, metric and event, held in columns (entry i of
+ * every array), the tickets' own values once per ticket: a bulk write has
+ * tens of thousands, and building, encoding and decoding an object for each
+ * was a sixth of the CPU of a bulk write.
+ */
+export interface Contributions {
+  /** Per ticket: its id. */
+  ticketId: string[];
+  /** Per ticket: its values of each dimension, to match subscriptions' filters. */
+  dimensions: Record<DimensionName, (string | null)[]>;
+  /** Per contribution: its ticket's index in the arrays above. */
+  ticket: number[];
+  metric: MetricType[];
+  event: TicketEventName[];
+  value: number[];
+  /** The metric's timestamp of the ticket, in milliseconds since the epoch. */
+  at: number[];
 }

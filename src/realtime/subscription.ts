@@ -1,6 +1,6 @@
 import { canonicalZone, trailingRange } from '../common/time.js';
 import { countBuckets } from '../metrics/buckets.js';
-import { DIMENSION_NAMES, DIMENSIONS, type Filters } from '../metrics/dimensions.js';
+import { DIMENSION_NAMES, DIMENSIONS, type DimensionName, type Filters } from '../metrics/dimensions.js';
 import { filtersProblems } from '../metrics/dto/filters.body.js';
 import { normalizeFilters } from '../metrics/filters.js';
 import { GRANULARITIES, MAX_BUCKETS, type Granularity } from '../metrics/granularity.js';
@@ -97,11 +97,11 @@ export function subscriptionRoom(organizationId: number, subscription: Normalize
 }
 
 /** Whether a ticket with these dimension values passes the subscription's filters. */
-export function matchesFilters(filters: Filters, dimensions: Record<string, string | null>): boolean {
+export function matchesFilters(filters: Filters, valueOf: (name: DimensionName) => string | null): boolean {
   return DIMENSION_NAMES.every((name) => {
     const wanted = filters[name];
     if (!wanted || wanted.length === 0) return true;
-    const value = dimensions[name] ?? DIMENSIONS[name].nullAs ?? null;
+    const value = valueOf(name) ?? DIMENSIONS[name].nullAs ?? null;
     return value !== null && wanted.includes(value);
   });
 }

@@ -14,6 +14,6 @@ export class RollupsListener {
 
   @OnEvent(TICKETS_WRITING, { suppressErrors: false })
   async onTicketsWriting(event: TicketsWritingEvent): Promise<void> {
-    await this.rollups.apply(event.manager, event.organizationId, event.changes);
+    await this.rollups.apply(event.manager, event.organizationId, event.changesTable);
   }
 }

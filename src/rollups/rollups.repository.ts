@@ -1,20 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { contributionsSql, ROLLUP_KEY, upsertContributionsSql } from '../metrics/rollup-lattice.js';
 import { SqlParams } from '../metrics/sql-params.js';
-import type { TicketChange } from '../tickets/events/tickets-committed.event.js';
-import type { Ticket } from '../tickets/ticket.entity.js';
-
-/** The ticket columns a rollup row depends on, with their SQL types. */
-const ROLLED_COLUMNS = [
-  ['status', 'text'],
-  ['priority', 'text'],
-  ['channel', 'text'],
-  ['category', 'text'],
-  ['sentiment_score', 'float8'],
-  ['created_at', 'timestamptz'],
-  ['first_response_at', 'timestamptz'],
-  ['resolved_at', 'timestamptz'],
-] as const satisfies readonly (readonly [keyof Ticket, string])[];
 
 /** Advisory lock class of the rollups: writers share it per organization, a rebuild takes it alone. */
 const LOCK_CLASS = 1917;
@@ -37,26 +23,14 @@ export class RollupsRepository {
 
   /**
    * Subtracts the old rows' contributions and adds the new ones, in the
-   * write's transaction, as one statement for the whole batch.
+   * write's transaction, as one statement for the whole batch, read from the
+   * write's staged changes (`changesTable`, see TICKET_CHANGES_TABLE). An
+   * update that leaves every rolled column as it was adds and subtracts the
+   * same amounts, which cancel out and are not written.
    */
-  async apply(manager: EntityManager, organizationId: number, changes: readonly TicketChange[]): Promise<void> {
-    const rows: { sign: number; ticket: Ticket }[] = [];
-    for (const { before, after } of changes) {
-      if (before !== null && sameContribution(before, after)) continue;
-      if (before !== null) rows.push({ sign: -1, ticket: before });
-      rows.push({ sign: 1, ticket: after });
-    }
-    if (rows.length === 0) return;
-    const params = new SqlParams();
-    const org = params.add(organizationId);
-    const arrays = [
-      `${params.add(rows.map((r) => r.sign))}::int[]`,
-      ...ROLLED_COLUMNS.map(([c, type]) => `${params.add(rows.map((r) => r.ticket[c]))}::${type}[]`),
-    ];
-    const source = `(SELECT ${org}::bigint AS organization_id, u.*
-       FROM unnest(${arrays.join(', ')}) AS u(sign, ${ROLLED_COLUMNS.map(([c]) => c).join(', ')}))`;
-    await manager.query(`SELECT pg_advisory_xact_lock_shared(${lockKey(org)})`, [organizationId]);
-    await manager.query(upsertContributionsSql(source), params.values);
+  async apply(manager: EntityManager, organizationId: number, changesTable: string): Promise<void> {
+    await manager.query(`SELECT pg_advisory_xact_lock_shared(${lockKey('$1')})`, [organizationId]);
+    await manager.query(upsertContributionsSql(`(SELECT * FROM ${changesTable})`, { presum: true }));
   }
 
   /**
@@ -108,12 +82,4 @@ export class RollupsRepository {
       mismatches,
     };
   }
-}
-
-function sameContribution(before: Ticket, after: Ticket): boolean {
-  return ROLLED_COLUMNS.every(([c]) => {
-    const a = before[c];
-    const b = after[c];
-    return a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : a === b;
-  });
 }

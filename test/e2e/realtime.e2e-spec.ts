@@ -156,6 +156,41 @@ describe('realtime socket (API.md §5)', () => {
       expect(burst).toMatchObject({ value: 3, count: 3, event: 'ticket.created' });
     });
 
+    it('counts a bulk ticket by ticket at the edges of the window and the filters', async () => {
+      // The 1h window is [end - 1h, end) with end the next whole minute; stay clear of a minute's turn.
+      while (Date.now() % 60_000 > 50_000) await new Promise((resolve) => setTimeout(resolve, 1000));
+      const end = Math.ceil(Date.now() / 60_000) * 60_000;
+      const start = end - 3_600_000;
+      const socket = await open(tokenFor(organizationId, 'viewer'));
+      await socket.emit('subscribe', { metrics: ['ticket_count'], window: '1h', filters: { channel: ['email'] } });
+      const tickets = [
+        { at: start - 59_000, channel: 'email' },
+        { at: start + 1_000, channel: 'email' },
+        { at: start - 1, channel: 'email' },
+        { at: start + 10_000, channel: 'chat' },
+        { at: start + 59_999, channel: 'email' },
+        { at: end - 120_000, channel: 'email' },
+        { at: start + 30_000, channel: 'email' },
+        { at: start + 40_000, channel: 'web' },
+      ].map(({ at, channel }, i) => ({
+        ...buildTicket(),
+        channel,
+        external_id: `edge-${i}`,
+        created_at: new Date(at).toISOString(),
+      }));
+      const counted = tickets.filter((t) => {
+        const at = Date.parse(t.created_at);
+        return at >= start && at < end && t.channel === 'email';
+      });
+      expect((await api.post('/api/v1/tickets/bulk', { tickets })).status).toBe(200);
+      const update = await socket.next('metric_update', (u) => u.metric_type === 'ticket_count');
+      const last = await api.get(`/api/v1/tickets?channel=email&limit=500`);
+      const lastId = last.body.items.find(
+        (t: { external_id: string }) => t.external_id === counted.at(-1)!.external_id,
+      ).id;
+      expect(update).toMatchObject({ value: counted.length, count: counted.length, ticket_id: lastId });
+    });
+
     it('sends the first write at once and sums the writes of the next 250 ms into one message', async () => {
       const socket = await open(tokenFor(organizationId, 'viewer'));
       await socket.emit('subscribe', { metrics: ['ticket_count'], window: '24h' });

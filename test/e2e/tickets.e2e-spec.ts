@@ -569,6 +569,25 @@ describe('tickets (API.md §2)', () => {
       for (const t of all) expectUtcTimestamps(t);
     });
 
+    it('stores text as sent, whatever characters it holds', async () => {
+      const api = agentApi();
+      const texts = ['NULL', 'null', '"quoted"', 'back\\slash\\', '{a,b}', ' spaced ', 'comma,', 'ünï😀', "it's"];
+      const tickets = texts.map((text, i) => ({ external_id: text, assignee_id: `${text}-${i}` }));
+      expect((await api.post('/api/v1/tickets/bulk', { tickets })).body).toEqual({
+        inserted: texts.length,
+        updated: 0,
+      });
+      const stored = await listAll(api);
+      expect(new Map(stored.map((t) => [t.external_id, t.assignee_id]))).toEqual(
+        new Map(tickets.map((t) => [t.external_id, t.assignee_id])),
+      );
+      // The same texts name the same tickets: a second bulk updates them all.
+      expect((await api.post('/api/v1/tickets/bulk', { tickets })).body).toEqual({
+        inserted: 0,
+        updated: texts.length,
+      });
+    });
+
     it('items without external_id always insert', async () => {
       const org = newOrganizationId();
       const api = agentApi(org);

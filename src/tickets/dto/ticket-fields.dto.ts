@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsNumber, IsString, Length, Matches, Max, Min, NotEquals } from 'class-validator';
-import { Nullable, Optional, IsTimestamp } from '../../common/validation.js';
+import { isPlainObject, Nullable, Optional, IsTimestamp } from '../../common/validation.js';
+import { parseTimestamp } from '../../common/time.js';
 import {
   PRIORITIES,
   SLUG_PATTERN,
@@ -108,4 +109,44 @@ export class TicketFieldsDto {
   @Nullable()
   @IsTimestamp()
   resolved_at?: string | null;
+}
+
+/**
+ * Within @Length's bounds. validator.js counts a surrogate pair, or a
+ * character with its variation selector, as one: a length in code units is
+ * never below its count, and not 0 when its count is not, so a string within
+ * bounds here is within them there.
+ */
+const text = (value: unknown, max: number): value is string =>
+  typeof value === 'string' && value.length >= 1 && value.length <= max;
+const oneOf = (values: readonly string[]) => (value: unknown) => values.includes(value as string);
+const slug = (value: unknown) => typeof value === 'string' && SLUG_PATTERN.test(value);
+const timestamp = (value: unknown) => typeof value === 'string' && parseTimestamp(value, 'UTC') !== null;
+
+/**
+ * What the decorators above accept, as plain checks (narrower where their
+ * reading differs, see `text`); `bulk-tickets.dto.spec.ts` checks that they
+ * never accept what the decorators refuse.
+ */
+const ACCEPTS: Readonly<Record<keyof TicketFieldsDto, (value: unknown) => boolean>> = {
+  external_id: (v) => v === null || text(v, 128),
+  status: oneOf(STATUSES),
+  priority: oneOf(PRIORITIES),
+  channel: slug,
+  category: slug,
+  assignee_id: (v) => v === null || (text(v, 128) && v !== UNASSIGNED),
+  sentiment_score: (v) => v === null || (typeof v === 'number' && Number.isFinite(v) && v >= -1 && v <= 1),
+  created_at: timestamp,
+  first_response_at: (v) => v === null || timestamp(v),
+  resolved_at: (v) => v === null || timestamp(v),
+};
+
+/** The TicketFieldsDto of a JSON object the decorators surely accept, or undefined (see Precompiled). */
+export function acceptTicketFields(value: unknown): TicketFieldsDto | undefined {
+  if (!isPlainObject(value) || Object.getPrototypeOf(value) !== Object.prototype) return undefined;
+  const fields = value as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    if (!Object.hasOwn(ACCEPTS, key) || !ACCEPTS[key as keyof TicketFieldsDto](fields[key])) return undefined;
+  }
+  return Object.assign(new TicketFieldsDto(), fields);
 }
