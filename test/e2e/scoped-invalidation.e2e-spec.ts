@@ -109,6 +109,25 @@ describe('time-scoped invalidation', () => {
     await expectCache(api, february, 'HIT', feb1);
   });
 
+  it('scopes a write made through another instance the same way', async () => {
+    const other = await startApp({ RATE_LIMIT_REQUESTS: '100000', RATE_LIMIT_FORCED: '100000' });
+    try {
+      const elsewhere = new Api(other.url, api.token!);
+      const [jan, feb, mar] = [monthStart(2025, 0), monthStart(2025, 1), monthStart(2025, 2)];
+      const january = seriesOf('ticket_count', jan, feb);
+      const february = seriesOf('ticket_count', feb, mar);
+      expect((await expectCache(elsewhere, january, 'MISS')).body.total_count).toBe(0);
+      const feb1 = stable(await expectCache(elsewhere, february, 'MISS'));
+
+      expect((await api.post('/api/v1/tickets', buildTicket({ created_at: iso(jan + 20 * DAY) }))).status).toBe(201);
+
+      expect((await expectCache(elsewhere, january, 'MISS')).body.total_count).toBe(1);
+      await expectCache(elsewhere, february, 'HIT', feb1);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('on resolving a January ticket, recomputes January’s ticket_count and today’s resolution_time only', async () => {
     const [jan, feb] = [monthStart(2025, 0), monthStart(2025, 1)];
     const now = new Date();
