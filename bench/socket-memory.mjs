@@ -125,7 +125,14 @@ async function main() {
     const before = await inspector.memoryUsage();
     await inspector.collectGarbage();
     const after = await inspector.memoryUsage();
-    readings.push({ name, heapBeforeGc: before.heapUsed, heap: after.heapUsed, external: after.external, rss: rssOf() });
+    readings.push({
+      name,
+      heapBeforeGc: before.heapUsed,
+      heap: after.heapUsed,
+      heapTotal: after.heapTotal,
+      external: after.external,
+      rss: rssOf(),
+    });
     if (SNAPSHOTS) await inspector.heapSnapshot(`${SNAPSHOTS}/${readings.length}-${name.replaceAll(' ', '-')}.heapsnapshot`);
   }
 
@@ -170,10 +177,11 @@ async function main() {
     `${SOCKETS} sockets (own token subjects) over ${SUBSCRIPTIONS} subscriptions; ` +
       `connected in ${connectSeconds.toFixed(1)} s, subscribed in ${subscribeSeconds.toFixed(1)} s; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
   );
-  console.log('reading      heap (after GC)  heap before GC  external   RSS');
+  console.log('reading      heap (after GC)  heap before GC  heap reserved  external       RSS');
   for (const r of readings) {
     console.log(
-      `${r.name.padEnd(12)} ${mb(r.heap).padStart(15)} ${mb(r.heapBeforeGc).padStart(15)} ${mb(r.external).padStart(9)} ${mb(r.rss).padStart(9)}`,
+      `${r.name.padEnd(12)} ${mb(r.heap).padStart(15)} ${mb(r.heapBeforeGc).padStart(15)} ${mb(r.heapTotal).padStart(14)} ` +
+        `${mb(r.external).padStart(9)} ${mb(r.rss).padStart(9)}`,
     );
   }
   console.log(`heap per socket: connected ${kb((connected.heap - idle.heap) / SOCKETS)}, subscribed ${kb((subscribed.heap - idle.heap) / SOCKETS)}`);
