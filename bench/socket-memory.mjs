@@ -3,7 +3,8 @@
  * with the inspector on loopback, so the bench can force a full GC before every reading):
  * - heap and RSS idle, after 5,000 sockets connect (each its own token subject), after they
  *   subscribe over 50 distinct subscriptions, and after they all leave;
- * - heap per socket, connected and subscribed.
+ * - heap per socket, connected and subscribed;
+ * - the same again (BENCH_CYCLES): what a leak would hold grows from one cycle to the next.
  * Every reading follows a forced GC, so what remains is held, not garbage.
  *
  * The clients run in BENCH_CLIENT_PROCESSES (2) processes of their own, pinned with taskset to
@@ -11,7 +12,7 @@
  *
  *   npm run build && node bench/socket-memory.mjs     (DATABASE_URL, REDIS_URL, JWT_SECRET from the environment or .env)
  *
- * BENCH_SOCKETS (5000) and BENCH_SUBSCRIPTIONS (50) change the sizes; BENCH_HEAP_SNAPSHOTS=<dir>
+ * BENCH_SOCKETS (5000), BENCH_SUBSCRIPTIONS (50) and BENCH_CYCLES (2: connect, subscribe and leave twice) change the sizes; BENCH_HEAP_SNAPSHOTS=<dir>
  * also writes a heap snapshot at each reading (see heap-summary.mjs).
  */
 import { spawn } from 'node:child_process';
@@ -31,6 +32,7 @@ const CLIENT_PROCESSES = Number(process.env.BENCH_CLIENT_PROCESSES ?? 2);
 const SERVICE_CPUS = process.env.BENCH_SERVICE_CPUS ?? '0';
 const CLIENT_CPUS = process.env.BENCH_CLIENT_CPUS ?? '1';
 const SNAPSHOTS = process.env.BENCH_HEAP_SNAPSHOTS;
+const CYCLES = Number(process.env.BENCH_CYCLES ?? 2);
 const METRICS = ['ticket_count', 'response_time', 'resolution_time', 'sentiment_score'];
 const WINDOWS = ['1h', '24h', '7d', '30d'];
 
@@ -84,18 +86,24 @@ async function clients() {
 
 async function main() {
   const config = loadConfig();
+  let workers;
   const inspectPort = await freePort();
   const service = await startService(
     { LOG_LEVEL: 'error', RATE_LIMIT_REQUESTS: '1000000' },
     { cpus: SERVICE_CPUS, nodeArgs: [`--inspect=127.0.0.1:${inspectPort}`] },
   );
+  // Also when the bench fails: the service and the client processes end with it.
+  process.once('exit', () => {
+    if (service.ended === null) service.stop();
+    for (const worker of workers ?? []) worker.kill();
+  });
   const inspector = await Inspector.connect(inspectPort);
   const organizationId = randomInt(1, 2 ** 47);
   // A month of tickets, so the subscriptions' data are real series.
   await seedTickets(config.databaseUrl, organizationId, 20_000, { days: 30 });
   if (SNAPSHOTS) mkdirSync(SNAPSHOTS, { recursive: true });
 
-  const workers = Array.from({ length: CLIENT_PROCESSES }, () => {
+  workers = Array.from({ length: CLIENT_PROCESSES }, () => {
     const child = spawn('taskset', ['-c', CLIENT_CPUS, process.execPath, new URL(import.meta.url).pathname, '--clients'], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -149,22 +157,28 @@ async function main() {
   await sleep(3000);
   await reading('idle');
 
-  let started = performance.now();
-  await all('connect');
-  const connectSeconds = (performance.now() - started) / 1000;
-  await sleep(2000);
-  await reading('connected');
+  // The same sockets come and go CYCLES times: a leak grows from one cycle to the next.
+  const cycles = [];
+  for (let cycle = 1; cycle <= CYCLES; cycle++) {
+    const suffix = CYCLES > 1 ? ` ${cycle}` : '';
+    let started = performance.now();
+    await all('connect');
+    const connectSeconds = (performance.now() - started) / 1000;
+    await sleep(2000);
+    await reading(`connected${suffix}`);
 
-  started = performance.now();
-  await all('subscribe');
-  const subscribeSeconds = (performance.now() - started) / 1000;
-  await sleep(2000);
-  await reading('subscribed');
+    started = performance.now();
+    await all('subscribe');
+    const subscribeSeconds = (performance.now() - started) / 1000;
+    await sleep(2000);
+    await reading(`subscribed${suffix}`);
 
-  await all('leave');
-  // engine.io closes a connection when its client's close frame arrives; give the last ones time.
-  await sleep(5000);
-  await reading('left');
+    await all('leave');
+    // engine.io closes a connection when its client's close frame arrives; give the last ones time.
+    await sleep(5000);
+    await reading(`left${suffix}`);
+    cycles.push({ connectSeconds, subscribeSeconds, readings: readings.slice(-3) });
+  }
 
   for (const worker of workers) worker.kill();
   inspector.close();
@@ -172,23 +186,26 @@ async function main() {
 
   const mb = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
   const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
-  const [idle, connected, subscribed, left] = readings;
+  const idle = readings[0];
   console.log(
-    `${SOCKETS} sockets (own token subjects) over ${SUBSCRIPTIONS} subscriptions; ` +
-      `connected in ${connectSeconds.toFixed(1)} s, subscribed in ${subscribeSeconds.toFixed(1)} s; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+    `${SOCKETS} sockets (own token subjects) over ${SUBSCRIPTIONS} subscriptions, ${CYCLES} time(s); ` +
+      `load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
   );
-  console.log('reading      heap (after GC)  heap before GC  heap reserved  external       RSS');
+  console.log('reading         heap (after GC)  heap before GC  heap reserved  external       RSS');
   for (const r of readings) {
     console.log(
-      `${r.name.padEnd(12)} ${mb(r.heap).padStart(15)} ${mb(r.heapBeforeGc).padStart(15)} ${mb(r.heapTotal).padStart(14)} ` +
+      `${r.name.padEnd(15)} ${mb(r.heap).padStart(15)} ${mb(r.heapBeforeGc).padStart(15)} ${mb(r.heapTotal).padStart(14)} ` +
         `${mb(r.external).padStart(9)} ${mb(r.rss).padStart(9)}`,
     );
   }
-  console.log(`heap per socket: connected ${kb((connected.heap - idle.heap) / SOCKETS)}, subscribed ${kb((subscribed.heap - idle.heap) / SOCKETS)}`);
-  console.log(`RSS per socket: connected ${kb((connected.rss - idle.rss) / SOCKETS)}, subscribed ${kb((subscribed.rss - idle.rss) / SOCKETS)}`);
-  console.log(
-    `after all left: heap ${((left.heap / idle.heap - 1) * 100).toFixed(1)}% over idle, RSS ${((left.rss / idle.rss - 1) * 100).toFixed(1)}% over idle`,
-  );
+  for (const [i, { connectSeconds, subscribeSeconds, readings: [connected, subscribed, left] }] of cycles.entries()) {
+    console.log(
+      `cycle ${i + 1}: connected in ${connectSeconds.toFixed(1)} s, subscribed in ${subscribeSeconds.toFixed(1)} s; ` +
+        `heap per socket connected ${kb((connected.heap - idle.heap) / SOCKETS)}, subscribed ${kb((subscribed.heap - idle.heap) / SOCKETS)}; ` +
+        `RSS per socket connected ${kb((connected.rss - idle.rss) / SOCKETS)}, subscribed ${kb((subscribed.rss - idle.rss) / SOCKETS)}; ` +
+        `after all left: heap ${((left.heap / idle.heap - 1) * 100).toFixed(1)}% over idle, RSS ${((left.rss / idle.rss - 1) * 100).toFixed(1)}%`,
+    );
+  }
   process.exit(0);
 }
 

@@ -68,6 +68,11 @@ async function main() {
     ['-c', CLIENT_CPUS, process.execPath, new URL(import.meta.url).pathname, '--sockets', service.url, String(watched)],
     { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
+  // Also when the bench fails: the service and the socket process end with it.
+  process.once('exit', () => {
+    if (service.ended === null) service.stop();
+    child.kill();
+  });
   await new Promise((resolve) => child.once('message', resolve));
   const updatesSoFar = () =>
     new Promise((resolve) => {
@@ -97,6 +102,12 @@ async function main() {
   await writes(quiet, 10);
   await writes(watched, 10);
 
+  // The service's CPU time (user + system, from /proc), to show what a write's fan-out costs it.
+  const cpuMs = () => {
+    const fields = readFileSync(`/proc/${service.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  };
+  const cpu = { none: 0, subscribed: 0 };
   const all = { none: [], subscribed: [] };
   const ratios = [];
   const updatesBefore = await updatesSoFar();
@@ -104,7 +115,9 @@ async function main() {
     const results = {};
     // Alternate which organization goes first, so a drift over the run weighs on both.
     for (const side of round % 2 === 0 ? ['none', 'subscribed'] : ['subscribed', 'none']) {
+      const cpuBefore = cpuMs();
       results[side] = await writes(side === 'none' ? quiet : watched, WRITES);
+      cpu[side] += cpuMs() - cpuBefore;
       all[side].push(...results[side]);
     }
     const p50 = (side) => quantile(results[side], 0.5);
@@ -124,8 +137,11 @@ async function main() {
   console.log(
     `${ROUNDS} rounds × ${WRITES} writes ${PACE_MS} ms apart per organization; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
   );
-  console.log(`  no sockets:            p50 ${ms(all.none, 0.5)}, p99 ${ms(all.none, 0.99)}`);
-  console.log(`  ${SOCKETS} subscribed sockets: p50 ${ms(all.subscribed, 0.5)}, p99 ${ms(all.subscribed, 0.99)}`);
+  const perWrite = (side) => `${(cpu[side] / all[side].length).toFixed(1)} ms`;
+  console.log(`  no sockets:            p50 ${ms(all.none, 0.5)}, p99 ${ms(all.none, 0.99)}; service CPU ${perWrite('none')} a write`);
+  console.log(
+    `  ${SOCKETS} subscribed sockets: p50 ${ms(all.subscribed, 0.5)}, p99 ${ms(all.subscribed, 0.99)}; service CPU ${perWrite('subscribed')} a write`,
+  );
   console.log(
     `  median of per-round p50 ratios ${quantile(sorted, 0.5).toFixed(3)}× (${sorted[0].toFixed(3)}–${sorted.at(-1).toFixed(3)}×)`,
   );
