@@ -9,7 +9,8 @@
  * write's fan-out is over before the next write starts (this measures what a write waits
  * for, not a write rate). The sockets run in a process of their own.
  *
- * The service runs on BENCH_SERVICE_CPUS (0), the writer and the sockets on BENCH_CLIENT_CPUS (1).
+ * The service runs on BENCH_SERVICE_CPUS (0), the writer and the sockets (niced) on BENCH_CLIENT_CPUS (1);
+ * BENCH_SERVICE_NODE_ARGS go to the service's node (e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof').
  *
  *   npm run build && node bench/write-fanout.mjs     (DATABASE_URL, REDIS_URL, JWT_SECRET from the environment or .env)
  *
@@ -60,12 +61,16 @@ async function sockets(url, organizationId) {
 }
 
 async function main() {
-  const service = await startService({ LOG_LEVEL: 'error', RATE_LIMIT_REQUESTS: '1000000' }, { cpus: SERVICE_CPUS });
+  const service = await startService(
+    { LOG_LEVEL: 'error', RATE_LIMIT_REQUESTS: '1000000' },
+    { cpus: SERVICE_CPUS, nodeArgs: process.env.BENCH_SERVICE_NODE_ARGS?.split(' ') ?? [] },
+  );
   const quiet = randomInt(1, 2 ** 47);
   const watched = randomInt(1, 2 ** 47);
+  // At a lower priority than the writer on their core: reading 1,000 updates a write is the sockets' work, not the write's.
   const child = spawn(
-    'taskset',
-    ['-c', CLIENT_CPUS, process.execPath, new URL(import.meta.url).pathname, '--sockets', service.url, String(watched)],
+    'nice',
+    ['-n', '10', 'taskset', '-c', CLIENT_CPUS, process.execPath, new URL(import.meta.url).pathname, '--sockets', service.url, String(watched)],
     { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
   // Also when the bench fails: the service and the socket process end with it.

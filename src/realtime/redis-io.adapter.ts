@@ -67,8 +67,8 @@ export class RedisIoAdapter extends IoAdapter {
   /**
    * Each message handler as one plain listener on the socket. Nest's own
    * binding builds an RxJS pipeline per socket and handler (a dozen
-   * subscribers with their closures, about 5 KB a socket, kept as long as the
-   * socket lives); here a message's pipeline lives only while its handler
+   * subscribers with their closures and contexts, kept as long as the socket
+   * lives: half of a connected socket's heap, ~14 KB); here a message's pipeline lives only while its handler
    * runs. What a handler sees and answers is the same: its result (or each
    * value of an Observable) is the ack, or an emit when it names an `event`;
    * nothing is answered once the socket has gone, and a handler's error is
