@@ -21,12 +21,15 @@ const ORGANIZATIONS = 50;
 
 const config = loadConfig();
 const service = await startService();
-const token = (org, role) => signToken({ sub: 'bench', org_id: org, role }, config.jwtSecret, 3600);
+const token = (org, role, sub = 'bench') => signToken({ sub, org_id: org, role }, config.jwtSecret, 3600);
 const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${service.pid}/status`, 'utf8'))[1]) / 1024;
 
+// Each socket its own token subject: socket messages are limited per organization and subject (RATE_LIMIT_SOCKET_EVENTS).
+let connections = 0;
 function connect(org, subscription) {
   return new Promise((resolve, reject) => {
-    const socket = io(`${service.url}/analytics`, { auth: { token: token(org, 'viewer') }, transports: ['websocket'], forceNew: true });
+    const sub = `bench-${(connections += 1)}`;
+    const socket = io(`${service.url}/analytics`, { auth: { token: token(org, 'viewer', sub) }, transports: ['websocket'], forceNew: true });
     socket.once('connect_error', reject);
     socket.once('connect', () => socket.emit('subscribe', subscription, () => resolve(socket)));
   });

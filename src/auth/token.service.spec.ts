@@ -23,6 +23,19 @@ describe('TokenService', () => {
     expect(() => tokens.verify(token)).toThrow('token expired');
   });
 
+  it('does not remember a token verified with remember: false', () => {
+    const token = signToken({ sub: 'socket', org_id: 7, role: 'viewer' }, SECRET, 60);
+    const first = tokens.verify(token, { remember: false });
+    expect(first).toMatchObject({ subject: 'socket', organizationId: 7, role: 'viewer' });
+    // Each call verifies anew: a new principal every time, until a call that remembers.
+    const second = tokens.verify(token, { remember: false });
+    expect(second).toEqual(first);
+    expect(second).not.toBe(first);
+    const remembered = tokens.verify(token);
+    expect(remembered).not.toBe(second);
+    expect(tokens.verify(token, { remember: false })).toBe(remembered);
+  });
+
   it('never remembers a token that failed', () => {
     const forged = signToken({ sub: 'x', org_id: 7, role: 'admin' }, 'another-secret-0123456789', 60);
     expect(() => tokens.verify(forged)).toThrow('invalid token');

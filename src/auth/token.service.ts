@@ -29,7 +29,13 @@ export class TokenService {
     this.key = createSecretKey(Buffer.from(config.jwtSecret, 'utf8'));
   }
 
-  verify(token: string): Principal {
+  /**
+   * `remember: false` for a token checked once per connection (a socket's
+   * handshake): thousands of wallboards' tokens would only push the HTTP
+   * callers' ones out of the bounded cache, and stay in memory after their
+   * sockets left.
+   */
+  verify(token: string, { remember = true }: { remember?: boolean } = {}): Principal {
     const known = this.verified.get(token);
     if (known) {
       // jsonwebtoken's rule: expired once the current second reaches exp.
@@ -37,6 +43,7 @@ export class TokenService {
       this.verified.delete(token);
     }
     const principal = this.verifyAnew(token);
+    if (!remember) return principal;
     if (this.verified.size >= MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value!);
     this.verified.set(token, principal);
     return principal;

@@ -43,7 +43,8 @@ export class AnalyticsGateway implements OnGatewayInit, OnGatewayConnection, OnG
         typeof auth?.token === 'string' ? auth.token : typeof query?.token === 'string' ? query.token : null;
       try {
         if (!token) throw new Error('no token');
-        const principal = this.tokens.verify(token);
+        // Checked once per connection: not kept in the token cache, which is the HTTP callers'.
+        const principal = this.tokens.verify(token, { remember: false });
         Object.assign(socket.data, {
           organizationId: principal.organizationId,
           subject: principal.subject,

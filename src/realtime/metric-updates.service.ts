@@ -37,6 +37,11 @@ export class MetricUpdatesService implements OnModuleDestroy {
     for (const { timer } of this.windows.values()) clearTimeout(timer);
   }
 
+  /** Read-only, for tests: the rooms, metrics and events whose 250 ms window is open. */
+  inspect(): { windows: number } {
+    return { windows: this.windows.size };
+  }
+
   /** After the write has been answered (tickets.published): its response never waits for sockets. */
   @OnEvent(TICKETS_PUBLISHED)
   onTicketsPublished(event: TicketsCommittedEvent): void {

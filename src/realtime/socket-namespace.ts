@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Namespace } from 'socket.io';
+import type { Namespace, Socket } from 'socket.io';
 import type {
   ClientToServerEvents,
   CommittedWrite,
@@ -9,6 +9,7 @@ import type {
 } from './realtime.contract.js';
 
 export type AnalyticsNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+type AnalyticsSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 type Payload<E extends keyof ServerToClientEvents> = Parameters<ServerToClientEvents[E]>[0];
 
 /**
@@ -59,5 +60,21 @@ export class SocketNamespace {
       if (!sockets.has(room)) rooms.set(room, [...sockets]);
     }
     return rooms;
+  }
+
+  /**
+   * Read-only, for tests: this instance's sockets, and what socket.io and
+   * engine.io hold for sockets: the adapter's rooms (each socket's own
+   * included) and socket ids, and engine.io's open connections (of every namespace).
+   */
+  inspect(): { sockets: AnalyticsSocket[]; rooms: number; sids: number; connections: number } {
+    const namespace = this.namespace;
+    if (!namespace) return { sockets: [], rooms: 0, sids: 0, connections: 0 };
+    return {
+      sockets: [...namespace.sockets.values()],
+      rooms: namespace.adapter.rooms.size,
+      sids: namespace.adapter.sids.size,
+      connections: namespace.server.engine.clientsCount,
+    };
   }
 }
