@@ -184,7 +184,7 @@ describe('rollups', () => {
     expect(cli('rebuild').status).toBe(0);
     const clean = cli('verify');
     expect(clean.status, clean.stderr).toBe(0);
-    expect(clean.stdout).toContain(`rollups of organization ${org} match the tickets`);
+    expect(clean.stdout).toContain(`rollups and sketches of organization ${org} match the tickets`);
     expect(await rollups.verify(org)).toBeNull();
   });
 
