@@ -37,10 +37,7 @@ export class AnalyticsController {
 
   @Get('performance')
   @PerformanceDocs()
-  getPerformance(
-    @Caller() caller: Principal,
-    @Query() query: PerformanceQueryDto,
-    @NoCacheHeader() noCache: boolean) {
+  getPerformance(@Caller() caller: Principal, @Query() query: PerformanceQueryDto, @NoCacheHeader() noCache: boolean) {
     return this.performance.find(caller, query, noCache);
   }
 

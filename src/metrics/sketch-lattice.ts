@@ -42,7 +42,7 @@ export function sketchPieces(start: Date, end: Date): { blocks: SketchPiece[]; s
   const last = ORIGIN_MS + Math.floor((e - ORIGIN_MS) / HOUR_MS) * HOUR_MS;
   if (first >= last) return { blocks: [], slivers: s < e ? [{ lo: start, hi: end }] : [] };
   const blocks: SketchPiece[] = [];
-  for (let at = first; at < last; ) {
+  for (let at = first; at < last;) {
     const grain = [...SKETCH_GRAINS]
       .reverse()
       .find((g) => (at - ORIGIN_MS) % (g * 60_000) === 0 && at + g * 60_000 <= last)!;

@@ -9,7 +9,7 @@
 export const ALPHA = 0.01;
 export const GAMMA = (1 + ALPHA) / (1 - ALPHA);
 
-/** The bin of zero: below every positive value's (a millisecond in hours is bin −758). */
+/** The bin of zero: below every positive value's (a millisecond in hours is bin −754). */
 export const ZERO_BIN = -32768;
 
 /** SQL of the bin of a non-negative float8 value: the one expression every write and read uses. */
