@@ -3,21 +3,26 @@
  * COPY FROM STDIN (about 100,000 rows/s here, far faster than the API), with
  * a realistic shape: a year of tickets, most answered and resolved, a small
  * open backlog, several channels, categories and assignees. Then builds the
- * organization's rollups, as `npm run rollups:rebuild` would.
+ * organization's rollups and sketches, as `npm run rollups:rebuild` would
+ * (the within-target counts with the default SLA targets).
  */
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
+import { DEFAULT_SLA_TARGETS } from '../dist/src/config/app-config.js';
+import { PRIORITIES } from '../dist/src/metrics/dimensions.js';
 import { upsertContributionsSql } from '../dist/src/metrics/rollup-lattice.js';
+import { upsertSketchesSql } from '../dist/src/metrics/sketch-lattice.js';
 
 const HOUR = 3_600_000;
 const pick = (random, items) => items[Math.floor(random() * items.length)];
 
-/** Seconds the last `seedTickets` spent in COPY, and building the organization's rollups. */
+/** Seconds the last `seedTickets` spent in COPY, building the organization's rollups, and its sketches. */
 export let copySeconds = 0;
 export let rollupSeconds = 0;
+export let sketchSeconds = 0;
 
 export async function seedTickets(databaseUrl, organizationId, count, { days = 365, seed = 7 } = {}) {
   let state = seed;
@@ -78,9 +83,35 @@ export async function seedTickets(databaseUrl, organizationId, count, { days = 3
       [organizationId],
     );
     rollupSeconds = (performance.now() - rollupsStarted) / 1000;
+    const sketchesStarted = performance.now();
+    await client.query(
+      `INSERT INTO ticket_sla_targets (organization_id, priority, hours)
+       SELECT $1, p.priority, p.hours FROM unnest($2::text[], $3::float8[]) AS p(priority, hours)
+       ON CONFLICT DO NOTHING`,
+      [organizationId, PRIORITIES, PRIORITIES.map((p) => DEFAULT_SLA_TARGETS[p])],
+    );
+    // Thirty days of created_at at a time, so no one statement sorts the whole organization's bins.
+    const {
+      rows: [span],
+    } = await client.query(
+      `SELECT min(created_at) AS first, max(created_at) AS last FROM tickets WHERE organization_id = $1`,
+      [organizationId],
+    );
+    const STEP = 30 * 24 * HOUR;
+    for (let lo = span.first.getTime(); lo <= span.last.getTime(); lo += STEP) {
+      await client.query(
+        upsertSketchesSql(
+          `(SELECT tk.*, 1 AS sign FROM tickets tk WHERE tk.organization_id = $1
+             AND tk.created_at >= $2 AND tk.created_at < $3)`,
+        ),
+        [organizationId, new Date(lo), new Date(lo + STEP)],
+      );
+    }
+    sketchSeconds = (performance.now() - sketchesStarted) / 1000;
     // What autovacuum does soon after a bulk load; without it the first scans pay for hint bits.
     await client.query('VACUUM (ANALYZE) tickets');
     await client.query('VACUUM (ANALYZE) ticket_rollups');
+    await client.query('VACUUM (ANALYZE) ticket_sketches');
   } finally {
     await client.end();
   }
