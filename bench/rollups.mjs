@@ -8,7 +8,7 @@
  *   bench runs itself, in alternating rounds: the median of the per-round
  *   ratios (raw median / Pulse median) with their spread;
  * - the 30-day dashboard, use_cache=false;
- * - 90-day performance (period=90d, use_cache=false), accuracy=approximate
+ * - 90-day performance (the last 90 days to the minute, use_cache=false), accuracy=approximate
  *   (sketches) against accuracy=exact (percentile_cont over the raw rows),
  *   through Pulse in alternating rounds, and their SQL alone on one
  *   connection: the median of the per-round ratios with their spread;
@@ -17,6 +17,7 @@
  *
  *   npm run bench:rollups     (builds, then uses DATABASE_URL / REDIS_URL from .env)
  *   BENCH_ONLY=performance    only the performance part (BENCH_ORGS to reuse seeded organizations)
+ *   BENCH_SERVICE_CPUS=0      pins the service (run the bench itself with taskset -c 1)
  */
 import { randomInt } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -53,7 +54,10 @@ if (!process.env.BENCH_ORGS) {
 // Without JIT, as Pulse's analytics connections run: both sides pay the same compiler, none.
 const db = new pg.Client({ connectionString: config.databaseUrl, options: '-c jit=off' });
 await db.connect();
-const service = await startService({ RATE_LIMIT_REQUESTS: '1000000', RATE_LIMIT_FORCED: '1000000' });
+const service = await startService(
+  { RATE_LIMIT_REQUESTS: '1000000', RATE_LIMIT_FORCED: '1000000' },
+  { cpus: process.env.BENCH_SERVICE_CPUS },
+);
 const token = signToken({ sub: 'bench', org_id: org, role: 'admin' }, config.jwtSecret, 3600);
 const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
