@@ -47,7 +47,6 @@ const ticket = fc.record({
   response: fc.option(duration, { nil: null }),
   resolution: fc.option(duration, { nil: null }),
 });
-type GeneratedTicket = typeof ticket extends fc.Arbitrary<infer T> ? T : never;
 
 const range = fc.record({
   zone: fc.constantFrom(...ZONES),
