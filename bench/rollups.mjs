@@ -185,7 +185,8 @@ if (runs('writes')) {
   };
   for (let round = 0; round < 3; round++) {
     const items = Array.from({ length: BULK }, (_, i) => ({
-      created_at: new Date(start.getTime() + ((i * 9973) % (365 * 86_400)) * 1000).toISOString(),
+      // Within the last 364 days: the series range ends at the next UTC midnight, up to a day ahead of now.
+      created_at: new Date(start.getTime() + ((i * 9973) % (364 * 86_400)) * 1000).toISOString(),
       priority: ['low', 'medium', 'high', 'urgent'][i % 4],
       channel: ['email', 'chat', 'phone', 'web', 'slack'][i % 5],
       sentiment_score: (i % 21) / 10 - 1,
