@@ -12,9 +12,13 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { DEFAULT_SLA_TARGETS } from '../dist/src/config/app-config.js';
-import { PRIORITIES } from '../dist/src/metrics/dimensions.js';
 import { upsertContributionsSql } from '../dist/src/metrics/rollup-lattice.js';
-import { upsertSketchesSql } from '../dist/src/metrics/sketch-lattice.js';
+import {
+  coarserSketchesSql,
+  FINEST_SKETCH_GRAIN,
+  storeTargetsSql,
+  upsertSketchesSql,
+} from '../dist/src/metrics/sketch-lattice.js';
 
 const HOUR = 3_600_000;
 const pick = (random, items) => items[Math.floor(random() * items.length)];
@@ -84,13 +88,9 @@ export async function seedTickets(databaseUrl, organizationId, count, { days = 3
     );
     rollupSeconds = (performance.now() - rollupsStarted) / 1000;
     const sketchesStarted = performance.now();
-    await client.query(
-      `INSERT INTO ticket_sla_targets (organization_id, priority, hours)
-       SELECT $1, p.priority, p.hours FROM unnest($2::text[], $3::float8[]) AS p(priority, hours)
-       ON CONFLICT DO NOTHING`,
-      [organizationId, PRIORITIES, PRIORITIES.map((p) => DEFAULT_SLA_TARGETS[p])],
-    );
-    // Thirty days of created_at at a time, so no one statement sorts the whole organization's bins.
+    const targets = storeTargetsSql(organizationId, DEFAULT_SLA_TARGETS);
+    await client.query(targets.text, targets.values);
+    // The hourly blocks thirty days of created_at at a time, so no one statement sorts them all; then the coarser ones.
     const {
       rows: [span],
     } = await client.query(
@@ -103,10 +103,12 @@ export async function seedTickets(databaseUrl, organizationId, count, { days = 3
         upsertSketchesSql(
           `(SELECT tk.*, 1 AS sign FROM tickets tk WHERE tk.organization_id = $1
              AND tk.created_at >= $2 AND tk.created_at < $3)`,
+          FINEST_SKETCH_GRAIN,
         ),
         [organizationId, new Date(lo), new Date(lo + STEP)],
       );
     }
+    for (const statement of coarserSketchesSql()) await client.query(statement, [organizationId]);
     sketchSeconds = (performance.now() - sketchesStarted) / 1000;
     // What autovacuum does soon after a bulk load; without it the first scans pay for hint bits.
     await client.query('VACUUM (ANALYZE) tickets');

@@ -1,7 +1,11 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { DEFAULT_SLA_TARGETS } from '../src/config/app-config.js';
-import { PRIORITIES } from '../src/metrics/dimensions.js';
-import { upsertSketchesSql } from '../src/metrics/sketch-lattice.js';
+import {
+  coarserSketchesSql,
+  FINEST_SKETCH_GRAIN,
+  storeTargetsSql,
+  upsertSketchesSql,
+} from '../src/metrics/sketch-lattice.js';
 
 export class CreateTicketSketches1764000000020 implements MigrationInterface {
   name = 'CreateTicketSketches1764000000020';
@@ -44,7 +48,8 @@ export class CreateTicketSketches1764000000020 implements MigrationInterface {
 
 /**
  * Adds the sketches of the tickets already stored, organization by
- * organization in batches of at most `batch` consecutive ids, counted within
+ * organization: the hourly blocks in batches of at most `batch` consecutive
+ * ids, then the coarser blocks from them (`coarserSketchesSql`); counted within
  * the default targets (the migration does not read the service's settings).
  * It only reads the tickets.
  */
@@ -53,12 +58,8 @@ export async function backfillSketches(queryRunner: QueryRunner, batch = 50_000)
     `SELECT DISTINCT organization_id FROM tickets ORDER BY 1`,
   );
   for (const { organization_id } of organizations) {
-    await queryRunner.query(
-      `INSERT INTO ticket_sla_targets (organization_id, priority, hours)
-       SELECT $1, p.priority, p.hours FROM unnest($2::text[], $3::float8[]) AS p(priority, hours)
-       ON CONFLICT DO NOTHING`,
-      [organization_id, PRIORITIES, PRIORITIES.map((p) => DEFAULT_SLA_TARGETS[p])],
-    );
+    const targets = storeTargetsSql(organization_id, DEFAULT_SLA_TARGETS);
+    await queryRunner.query(targets.text, targets.values);
     let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
       const [last]: { id: string | null }[] = await queryRunner.query(
@@ -71,10 +72,12 @@ export async function backfillSketches(queryRunner: QueryRunner, batch = 50_000)
       await queryRunner.query(
         upsertSketchesSql(
           `(SELECT tk.*, 1 AS sign FROM tickets tk WHERE tk.organization_id = $1 AND tk.id > $2 AND tk.id <= $3)`,
+          FINEST_SKETCH_GRAIN,
         ),
         [organization_id, after, last.id],
       );
       after = last.id;
     }
+    for (const statement of coarserSketchesSql()) await queryRunner.query(statement, [organization_id]);
   }
 }

@@ -1,3 +1,4 @@
+import { PRIORITIES, type Priority } from './dimensions.js';
 import { METRICS } from './metric-registry.js';
 import { BIN_ORIGIN } from './rollup-lattice.js';
 import { binSql } from './sketch.js';
@@ -63,7 +64,7 @@ export function sketchPieces(start: Date, end: Date): { blocks: SketchPiece[]; s
  * for the ticket's organization, so a write counts with the targets its
  * organization's counts were made with, whatever the writer's settings.
  */
-export function sketchContributionsSql(source: string): string {
+export function sketchContributionsSql(source: string, grains: readonly number[] = SKETCH_GRAINS): string {
   const metrics = SKETCH_METRICS.map((name) => {
     const m = METRICS[name];
     const within = name === 'response_time' ? `(${m.valueSql} <= g.hours)` : 'false';
@@ -78,23 +79,70 @@ export function sketchContributionsSql(source: string): string {
       FROM ${source} t
       LEFT JOIN ticket_sla_targets g ON g.organization_id = t.organization_id AND g.priority = t.priority
       CROSS JOIN LATERAL (VALUES ${metrics.join(', ')}) AS m(metric, at, bin, within)
-      CROSS JOIN unnest(ARRAY[${SKETCH_GRAINS.join(', ')}]) AS k(grain)
+      CROSS JOIN unnest(ARRAY[${grains.join(', ')}]) AS k(grain)
       WHERE m.at IS NOT NULL
     ) b
     GROUP BY b.organization_id, b.grain, b.bucket, b.metric, b.bin`;
 }
 
-/**
- * Adds the contributions of `source` to the stored sketches in one statement,
- * rows in key order (concurrent writers lock shared rows in one order).
- */
-export function upsertSketchesSql(source: string): string {
-  const key = SKETCH_KEY.join(', ');
-  return `
-    INSERT INTO ticket_sketches AS s (${key}, count, within_target)
-    SELECT ${key}, c.count, c.within_target FROM (${sketchContributionsSql(source)}) c
-    WHERE c.count <> 0 OR c.within_target <> 0
-    ORDER BY ${key}
-    ON CONFLICT (${key}) DO UPDATE
+const KEY = SKETCH_KEY.join(', ');
+const ADD_ON_CONFLICT = `ON CONFLICT (${KEY}) DO UPDATE
       SET count = s.count + excluded.count, within_target = s.within_target + excluded.within_target`;
+
+/**
+ * Adds the contributions of `source` to the stored sketches of `grains` in
+ * one statement, rows in key order (concurrent writers lock shared rows in
+ * one order).
+ */
+export function upsertSketchesSql(source: string, grains: readonly number[] = SKETCH_GRAINS): string {
+  return `
+    INSERT INTO ticket_sketches AS s (${KEY}, count, within_target)
+    SELECT ${KEY}, c.count, c.within_target FROM (${sketchContributionsSql(source, grains)}) c
+    WHERE c.count <> 0 OR c.within_target <> 0
+    ORDER BY ${KEY}
+    ${ADD_ON_CONFLICT}`;
+}
+
+/** The finest block size alone: what a build from scratch bins the tickets into (see `coarserSketchesSql`). */
+export const FINEST_SKETCH_GRAIN: readonly number[] = [SKETCH_GRAINS[0]];
+
+/**
+ * How an organization's sketches are built from scratch (rebuild, backfill,
+ * seeding; they must be empty): the tickets binned into the finest blocks
+ * only (`upsertSketchesSql(source, FINEST_SKETCH_GRAIN)`, in as many batches
+ * as the caller likes), then these statements in order, each summing one
+ * block size of organization `$1` from the size below it. Bins add up, so
+ * that equals binning every ticket into every block, at a fraction of the
+ * work: a block holds far fewer bin rows than tickets.
+ */
+export function coarserSketchesSql(): string[] {
+  return SKETCH_GRAINS.slice(1).map(
+    (grain, i) => `
+    INSERT INTO ticket_sketches AS s (${KEY}, count, within_target)
+    SELECT f.organization_id, ${grain}, date_bin(interval '${grain} minutes', f.bucket, ${BIN_ORIGIN}) AS bucket,
+           f.metric, f.bin, sum(f.count), sum(f.within_target)
+    FROM ticket_sketches f
+    WHERE f.organization_id = $1 AND f.grain = ${SKETCH_GRAINS[i]}
+    GROUP BY 1, 2, 3, 4, 5 HAVING sum(f.count) <> 0 OR sum(f.within_target) <> 0
+    ORDER BY 1, 2, 3, 4, 5
+    ${ADD_ON_CONFLICT}`,
+  );
+}
+
+/**
+ * Stores first-response targets for an organization that has none, as one
+ * statement and its parameters: what the organization's within-target counts
+ * are then made with (see `sketchContributionsSql`).
+ */
+export function storeTargetsSql(
+  organizationId: number,
+  targets: Readonly<Record<Priority, number>>,
+): { text: string; values: unknown[] } {
+  return {
+    text: `INSERT INTO ticket_sla_targets (organization_id, priority, hours)
+           SELECT $1, p.priority, p.hours FROM unnest($2::text[], $3::float8[]) AS p(priority, hours)
+           ORDER BY p.priority
+           ON CONFLICT DO NOTHING`,
+    values: [organizationId, PRIORITIES, PRIORITIES.map((p) => targets[p])],
+  };
 }

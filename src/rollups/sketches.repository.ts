@@ -1,6 +1,13 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { PRIORITIES, type Priority } from '../metrics/dimensions.js';
-import { SKETCH_KEY, sketchContributionsSql, upsertSketchesSql } from '../metrics/sketch-lattice.js';
+import type { Priority } from '../metrics/dimensions.js';
+import {
+  coarserSketchesSql,
+  FINEST_SKETCH_GRAIN,
+  SKETCH_KEY,
+  sketchContributionsSql,
+  storeTargetsSql,
+  upsertSketchesSql,
+} from '../metrics/sketch-lattice.js';
 import { SqlParams } from '../metrics/sql-params.js';
 import type { TicketChange } from '../tickets/events/tickets-committed.event.js';
 import type { Ticket } from '../tickets/ticket.entity.js';
@@ -81,9 +88,13 @@ export class SketchesRepository {
         await manager.query(`DELETE FROM ticket_sketches WHERE organization_id = $1`, [org]);
         await this.storeTargets(manager, org, true);
         await manager.query(
-          upsertSketchesSql(`(SELECT tk.*, 1 AS sign FROM tickets tk WHERE tk.organization_id = $1)`),
+          upsertSketchesSql(
+            `(SELECT tk.*, 1 AS sign FROM tickets tk WHERE tk.organization_id = $1)`,
+            FINEST_SKETCH_GRAIN,
+          ),
           [org],
         );
+        for (const statement of coarserSketchesSql()) await manager.query(statement, [org]);
       });
     }
   }
@@ -132,13 +143,8 @@ export class SketchesRepository {
   /** Stores the configured targets for the organization: only when it has none, or (`replace`) in place of its own. */
   private async storeTargets(manager: EntityManager, organizationId: number, replace: boolean): Promise<void> {
     if (replace) await manager.query(`DELETE FROM ticket_sla_targets WHERE organization_id = $1`, [organizationId]);
-    await manager.query(
-      `INSERT INTO ticket_sla_targets (organization_id, priority, hours)
-       SELECT $1, p.priority, p.hours FROM unnest($2::text[], $3::float8[]) AS p(priority, hours)
-       ORDER BY p.priority
-       ON CONFLICT DO NOTHING`,
-      [organizationId, PRIORITIES, PRIORITIES.map((p) => this.targets[p])],
-    );
+    const { text, values } = storeTargetsSql(organizationId, this.targets);
+    await manager.query(text, values);
   }
 }
 

@@ -10,6 +10,7 @@ import {
   CreateTicketRollups1764000000010,
 } from '../../migrations/1764000000010-CreateTicketRollups.js';
 import { ANALYTICS_CONNECTION, buildDataSourceOptions } from '../../src/database/database-options.js';
+import { generateDemoTickets, insertDemoTickets } from '../../src/demo/demo-data.js';
 import {
   backfillSketches,
   CreateTicketSketches1764000000020,
@@ -297,6 +298,17 @@ describe('rollups', () => {
       await runner.release();
       await side.destroy();
     }
+  });
+
+  it("are built with the demo's seeded tickets as the writes would have built them", async () => {
+    const org = newOrganizationId();
+    const targets = { urgent: 2, high: 3, medium: 9, low: 30 };
+    const tickets = generateDemoTickets({ now: new Date('2025-04-01T00:00:00Z'), tickets: 1500, days: 20 });
+    await insertDemoTickets(db, org, tickets, targets);
+    expect(await rollups.verify(org)).toBeNull();
+    expect(await sketches.verify(org)).toBeNull();
+    expect(await sketches.storedTargets(org)).toEqual(targets);
+    expect((await storedSketches(org)).length).toBeGreaterThan(0);
   });
 
   it('are left as they were by a bulk with one invalid item', async () => {
