@@ -3,21 +3,30 @@
  * COPY FROM STDIN (about 100,000 rows/s here, far faster than the API), with
  * a realistic shape: a year of tickets, most answered and resolved, a small
  * open backlog, several channels, categories and assignees. Then builds the
- * organization's rollups, as `npm run rollups:rebuild` would.
+ * organization's rollups and sketches, as `npm run rollups:rebuild` would
+ * (the within-target counts with the default SLA targets).
  */
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
+import { DEFAULT_SLA_TARGETS } from '../dist/src/config/app-config.js';
 import { upsertContributionsSql } from '../dist/src/metrics/rollup-lattice.js';
+import {
+  coarserSketchesSql,
+  FINEST_SKETCH_GRAIN,
+  storeTargetsSql,
+  upsertSketchesSql,
+} from '../dist/src/metrics/sketch-lattice.js';
 
 const HOUR = 3_600_000;
 const pick = (random, items) => items[Math.floor(random() * items.length)];
 
-/** Seconds the last `seedTickets` spent in COPY, and building the organization's rollups. */
+/** Seconds the last `seedTickets` spent in COPY, building the organization's rollups, and its sketches. */
 export let copySeconds = 0;
 export let rollupSeconds = 0;
+export let sketchSeconds = 0;
 
 export async function seedTickets(databaseUrl, organizationId, count, { days = 365, seed = 7 } = {}) {
   let state = seed;
@@ -78,9 +87,33 @@ export async function seedTickets(databaseUrl, organizationId, count, { days = 3
       [organizationId],
     );
     rollupSeconds = (performance.now() - rollupsStarted) / 1000;
+    const sketchesStarted = performance.now();
+    const targets = storeTargetsSql(organizationId, DEFAULT_SLA_TARGETS);
+    await client.query(targets.text, targets.values);
+    // The hourly blocks thirty days of created_at at a time, so no one statement sorts them all; then the coarser ones.
+    const {
+      rows: [span],
+    } = await client.query(
+      `SELECT min(created_at) AS first, max(created_at) AS last FROM tickets WHERE organization_id = $1`,
+      [organizationId],
+    );
+    const STEP = 30 * 24 * HOUR;
+    for (let lo = span.first.getTime(); lo <= span.last.getTime(); lo += STEP) {
+      await client.query(
+        upsertSketchesSql(
+          `(SELECT tk.*, 1 AS sign FROM tickets tk WHERE tk.organization_id = $1
+             AND tk.created_at >= $2 AND tk.created_at < $3)`,
+          FINEST_SKETCH_GRAIN,
+        ),
+        [organizationId, new Date(lo), new Date(lo + STEP)],
+      );
+    }
+    for (const statement of coarserSketchesSql()) await client.query(statement, [organizationId]);
+    sketchSeconds = (performance.now() - sketchesStarted) / 1000;
     // What autovacuum does soon after a bulk load; without it the first scans pay for hint bits.
     await client.query('VACUUM (ANALYZE) tickets');
     await client.query('VACUUM (ANALYZE) ticket_rollups');
+    await client.query('VACUUM (ANALYZE) ticket_sketches');
   } finally {
     await client.end();
   }

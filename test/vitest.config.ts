@@ -32,7 +32,7 @@ const UNIT_SPECS_WITH_SERVICES = ['src/redis/deadline.spec.ts', 'src/database/pg
  *   defaults). Each e2e test makes its own organization, so files run in
  *   parallel without truncating anything.
  * - `embedded`: the core specs (time series, cache semantics,
- *   read-your-writes, tickets) again in embedded mode, on a PGlite of the
+ *   read-your-writes, tickets, approximate percentiles) again in embedded mode, on a PGlite of the
  *   run's own and the in-process cache, as `npm run demo` runs.
  */
 export default defineConfig({
@@ -68,6 +68,7 @@ export default defineConfig({
             'test/e2e/time-series-ground-truth.e2e-spec.ts',
             'test/e2e/cache.e2e-spec.ts',
             'test/e2e/tickets.e2e-spec.ts',
+            'test/e2e/performance-sketches.e2e-spec.ts',
           ],
           globalSetup: ['test/support/embedded-global-setup.ts'],
           env: { ...env, PULSE_EMBEDDED: 'true' },

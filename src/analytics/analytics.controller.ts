@@ -8,6 +8,7 @@ import { AggregationsDocs, DashboardDocs, DistributionDocs, PerformanceDocs } fr
 import { DashboardService } from './dashboard.service.js';
 import { DistributionService } from './distribution.service.js';
 import { AggregationsRequestDto } from './dto/aggregations.request.dto.js';
+import { PerformanceQueryDto } from './dto/performance.query.dto.js';
 import { FilteredRangeQueryDto, RangeQueryDto } from './dto/range.query.dto.js';
 import { PerformanceService } from './performance.service.js';
 
@@ -36,7 +37,7 @@ export class AnalyticsController {
 
   @Get('performance')
   @PerformanceDocs()
-  getPerformance(@Caller() caller: Principal, @Query() query: RangeQueryDto, @NoCacheHeader() noCache: boolean) {
+  getPerformance(@Caller() caller: Principal, @Query() query: PerformanceQueryDto, @NoCacheHeader() noCache: boolean) {
     return this.performance.find(caller, query, noCache);
   }
 

@@ -63,7 +63,8 @@ export const PerformanceDocs = () =>
     AnalyticsRead(
       'getPerformance',
       'Response and resolution percentiles and SLA compliance',
-      'Continuous percentiles (as percentile_cont), in hours. Range default: 30d.',
+      'Continuous percentiles (as percentile_cont), in hours; with accuracy=approximate, from sketches within 1% ' +
+        'relative error of those. SLA compliance is exact either way. Range default: 30d.',
     ),
     ApiCachedResponse(PerformanceResponseDto, { get: true }),
   );

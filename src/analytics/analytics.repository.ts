@@ -14,6 +14,7 @@ import {
   type SeriesQuery,
 } from '../metrics/query-compiler.js';
 import { compileQueue, type QueueCutoffs, type QueueRow } from '../metrics/queue.compiler.js';
+import { compileSketchReport, type SketchReportRow } from '../metrics/sketch-report.compiler.js';
 import type { CompiledQuery } from '../metrics/sql-params.js';
 import { Telemetry } from '../observability/telemetry.service.js';
 
@@ -65,6 +66,14 @@ export class AnalyticsReader {
       compilePercentiles(query, fractions, targets),
     );
     return row;
+  }
+
+  /** The merged sketch bins of response and resolution hours over a range (src/metrics/sketch-lattice.ts). */
+  sketches(
+    query: { organizationId: number; start: Date; end: Date },
+    targets: Readonly<Record<Priority, number>>,
+  ): Promise<SketchReportRow[]> {
+    return this.run<SketchReportRow>(compileSketchReport(query, targets));
   }
 
   async backlog(organizationId: number): Promise<number> {

@@ -65,6 +65,9 @@ export abstract class AppConfig {
 
 export class ConfigError extends Error {}
 
+/** SLA_FIRST_RESPONSE_HOURS when unset (API.md §4.4). */
+export const DEFAULT_SLA_TARGETS: Readonly<Record<Priority, number>> = { urgent: 1, high: 4, medium: 8, low: 24 };
+
 type Env = Record<string, string | undefined>;
 
 const PRIORITIES: readonly Priority[] = ['low', 'medium', 'high', 'urgent'];
@@ -122,7 +125,7 @@ export function parseConfig(env: Env): AppConfig {
     redisCommandTimeoutMs: read('REDIS_COMMAND_TIMEOUT_MS', 250, integer(10, 10_000)),
     jwtSecret: read('JWT_SECRET', optionalWhenEmbedded, matching(/^.{16,}$/s, 'must be at least 16 characters')),
     cacheTtlSeconds: read('CACHE_TTL_SECONDS', 3600, integer(1, 30 * 86_400)),
-    slaFirstResponseHours: read('SLA_FIRST_RESPONSE_HOURS', { urgent: 1, high: 4, medium: 8, low: 24 }, slaTargets),
+    slaFirstResponseHours: read('SLA_FIRST_RESPONSE_HOURS', DEFAULT_SLA_TARGETS, slaTargets),
     exportMaxRows: read('EXPORT_MAX_ROWS', 1_000_000, integer(1, 100_000_000)),
     exportConcurrency: read('EXPORT_CONCURRENCY', 4, integer(1, 1000)),
     exportConcurrencyPerOrganization: read('EXPORT_CONCURRENCY_PER_ORGANIZATION', 2, integer(1, 1000)),

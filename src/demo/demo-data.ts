@@ -3,6 +3,12 @@ import type { ClientBase, Pool } from 'pg';
 import type { Priority, Status } from '../metrics/dimensions.js';
 import type { MetricTicket } from '../metrics/metric-registry.js';
 import { upsertContributionsSql } from '../metrics/rollup-lattice.js';
+import {
+  coarserSketchesSql,
+  FINEST_SKETCH_GRAIN,
+  storeTargetsSql,
+  upsertSketchesSql,
+} from '../metrics/sketch-lattice.js';
 import { STATE_COLUMNS } from '../tickets/tickets.repository.js';
 import {
   AGENTS,
@@ -189,13 +195,15 @@ export async function isOrganizationSeeded(db: Pool | ClientBase, organizationId
  * any transaction). `batchSize` rows per statement through `unnest` over one
  * array per column: a fixed 13 parameters whatever the batch (50,000 rows in
  * under 2 s on PGlite). COPY FROM STDIN would be faster on PostgreSQL but
- * kills PGlite, which cannot read COPY data from a client. The rollups
- * (src/metrics/README.md) are built from them in the same transaction.
+ * kills PGlite, which cannot read COPY data from a client. The rollups and
+ * sketches (src/metrics/README.md) are built from them in the same
+ * transaction, the within-target counts with `targets`.
  */
 export async function insertDemoTickets(
   db: Pool | ClientBase,
   organizationId: number,
   tickets: readonly DemoTicket[],
+  targets: Readonly<Record<Priority, number>>,
   batchSize = 5000,
 ): Promise<void> {
   const client = isPool(db) ? await db.connect() : db;
@@ -209,11 +217,13 @@ export async function insertDemoTickets(
         [organizationId, ...COLUMNS.map(([column]) => batch.map((t) => t[column]))],
       );
     }
-    // The organization was empty: its rollups are its tickets' contributions, committed with them.
-    await client.query(
-      upsertContributionsSql(`(SELECT tk.*, 1 AS sign FROM tickets tk WHERE tk.organization_id = $1)`),
-      [organizationId],
-    );
+    // The organization was empty: its rollups and sketches are its tickets' contributions, committed with them.
+    const all = `(SELECT tk.*, 1 AS sign FROM tickets tk WHERE tk.organization_id = $1)`;
+    await client.query(upsertContributionsSql(all), [organizationId]);
+    const stored = storeTargetsSql(organizationId, targets);
+    await client.query(stored.text, stored.values);
+    await client.query(upsertSketchesSql(all, FINEST_SKETCH_GRAIN), [organizationId]);
+    for (const statement of coarserSketchesSql()) await client.query(statement, [organizationId]);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -233,10 +243,11 @@ export async function seedDemoOrganization(
   db: Pool | ClientBase,
   organizationId: number,
   options: DemoDataOptions,
+  targets: Readonly<Record<Priority, number>>,
 ): Promise<number> {
   if (await isOrganizationSeeded(db, organizationId)) return 0;
   const tickets = generateDemoTickets(options);
-  await insertDemoTickets(db, organizationId, tickets);
+  await insertDemoTickets(db, organizationId, tickets, targets);
   return tickets.length;
 }
 

@@ -24,10 +24,12 @@ await run(
       const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 1 });
       try {
         const started = Date.now();
-        const seeded = await seedDemoOrganization(pool, ORGANIZATION_ID, {
-          now: new Date(),
-          tickets: config.demoTickets,
-        });
+        const seeded = await seedDemoOrganization(
+          pool,
+          ORGANIZATION_ID,
+          { now: new Date(), tickets: config.demoTickets },
+          config.slaFirstResponseHours,
+        );
         if (seeded > 0)
           log(`seeded organization ${ORGANIZATION_ID} with ${seeded} tickets in ${Date.now() - started} ms`);
       } finally {

@@ -2,9 +2,12 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { contributionsSql, ROLLUP_KEY, upsertContributionsSql } from '../metrics/rollup-lattice.js';
 import { SqlParams } from '../metrics/sql-params.js';
 
-/** Advisory lock class of the rollups: writers share it per organization, a rebuild takes it alone. */
+/**
+ * Advisory lock class of the rollups and sketches: writers share it per
+ * organization, a rebuild takes it alone.
+ */
 const LOCK_CLASS = 1917;
-const lockKey = (org: string) => `${LOCK_CLASS}, (${org}::bigint % 2147483647)::int`;
+export const lockKey = (org: string) => `${LOCK_CLASS}, (${org}::bigint % 2147483647)::int`;
 
 /** The first rollup row that differs from the raw tickets, and how many differ. */
 export interface RollupMismatch {

@@ -19,7 +19,9 @@ const NOWHERE = {
 // About 45 s on an idle 2-core machine; far longer beside the rest of the suite.
 const CHILD_RUN_MS = 600_000;
 // The embedded project's specs, which must have run in the child.
-const EMBEDDED_SPECS = ['time-series-ground-truth', 'cache', 'tickets'].map((name) => `test/e2e/${name}.e2e-spec.ts`);
+const EMBEDDED_SPECS = ['time-series-ground-truth', 'cache', 'tickets', 'performance-sketches'].map(
+  (name) => `test/e2e/${name}.e2e-spec.ts`,
+);
 
 interface Run {
   code: number | null;

@@ -31,6 +31,7 @@ const API_ENUMS: Readonly<Record<string, readonly string[]>> = {
   status: STATUSES,
   priority: PRIORITIES,
   period: PERIODS,
+  accuracy: ['exact', 'approximate'], // §4.4
   format: ['csv', 'json', 'xlsx', 'excel'], // §4.6
   pattern: ['all', ...CACHE_SECTIONS, ...METRIC_TYPES], // §4.7
   'X-Cache': CACHE_RESULTS,

@@ -64,6 +64,7 @@ function expectedPerformance(tickets: readonly Ticket[], range: Range, zone: Zon
     end_date: iso(range.end),
     // The zone's name is checked on its own (see 'echoes the zone name as requested').
     timezone: zone === 'UTC' ? 'UTC' : expect.any(String),
+    accuracy: 'exact',
     response_time_p50: close(percentileCont(responseHours, 0.5)),
     response_time_p95: close(percentileCont(responseHours, 0.95)),
     response_time_p99: close(percentileCont(responseHours, 0.99)),
@@ -369,6 +370,13 @@ describe('GET /analytics/performance validation', () => {
     expect(res.status, res.text).toBe(200);
   });
 
+  it('echoes the accuracy: exact by default, approximate when asked', async () => {
+    expect((await api.get(performance(WINDOW_QUERY))).body.accuracy).toBe('exact');
+    expect((await api.get(performance({ ...WINDOW_QUERY, accuracy: 'approximate' }))).body.accuracy).toBe(
+      'approximate',
+    );
+  });
+
   it('rejects period together with start_date and end_date', async () => {
     expectError(await api.get(performance({ ...WINDOW_QUERY, period: '30d' })), 400, 'period');
   });
@@ -388,6 +396,7 @@ describe('GET /analytics/performance validation', () => {
     ['end_date', '2025-02-30T00:00:00Z'],
     ['timezone', "UTC'; drop table tickets; --"],
     ['use_cache', 'nope'],
+    ['accuracy', 'roughly'],
   ])('rejects %s=%j', async (name, value) => {
     const params = name === 'period' ? { [name]: value } : { ...WINDOW_QUERY, [name]: value };
     expectError(await api.get(performance(params)), 400, name);

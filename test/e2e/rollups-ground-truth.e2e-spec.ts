@@ -1,10 +1,13 @@
 import { ticketBody } from '../support/ticket-body.js';
 import fc from 'fast-check';
+import { RollupsRepository } from '../../src/rollups/rollups.repository.js';
+import { SketchesRepository } from '../../src/rollups/sketches.repository.js';
 import { Api, qs } from '../support/http.js';
 import { newOrganizationId, startApp, tokenFor, type TestApp } from '../support/app.js';
 import {
   dimensionValue,
   matchesFilters,
+  percentileCont,
   type Filters,
   type Metric,
   type TicketFacts,
@@ -22,8 +25,10 @@ import {
  * random tickets around DST changes and local midnights of zones with
  * quarter- and half-hour offsets, random writes after them (PATCH of every
  * field, reopening, dimension changes, bulk upserts), then time series of
- * every granularity in several zones, with and without filters, and
- * distributions, each compared with the independent computation.
+ * every granularity in several zones, with and without filters,
+ * distributions and performance (exact, and approximate within 1%), each
+ * compared with the independent computation; and the stored rollups and
+ * sketches equal to the ones recomputed from the tickets.
  */
 
 const HOUR = 3_600_000;
@@ -152,6 +157,8 @@ describe('answers from rollups against the ground truth', () => {
           expect([200, 400], res.text).toContain(res.status);
         }
         const facts: TicketFacts[] = (await agent.get('/api/v1/tickets?limit=500')).body.items.map(toFacts);
+        expect(await server.app.get(RollupsRepository).verify(org)).toBeNull();
+        expect(await server.app.get(SketchesRepository).verify(org)).toBeNull();
 
         const viewer = new Api(server.url, tokenFor(org, 'viewer'));
         // Three zones a run, in turn, so every zone is asked within the first runs.
@@ -175,7 +182,8 @@ describe('answers from rollups against the ground truth', () => {
             cases++;
           }
           await expectDistribution(viewer, facts, range, timezone, s.filters);
-          cases++;
+          await expectPerformance(viewer, facts, range, timezone);
+          cases += 2;
         }
       }),
       { numRuns: 12 },
@@ -262,6 +270,54 @@ async function expectDistribution(
       expected[value] = (expected[value] ?? 0) + 1;
     }
     expect(res.body.distribution, `${field} in ${timezone} from ${formatInZone(start, timezone)}`).toEqual(expected);
+  }
+}
+
+const SLA_TARGETS = { urgent: 1, high: 4, medium: 8, low: 24 } as const;
+
+/**
+ * GET /performance, exact and approximate, against percentile_cont of the
+ * tickets placed in range computed here: the exact one to rounding, the
+ * approximate one within 1% (0 exactly); the compliance rate exact in both.
+ */
+async function expectPerformance(
+  api: Api,
+  tickets: readonly TicketFacts[],
+  range: { start_date: string; end_date: string },
+  timezone: string,
+) {
+  const start = parseRequestTimestamp(range.start_date, timezone);
+  const end = parseRequestTimestamp(range.end_date, timezone);
+  const hours = (at: number | null, t: TicketFacts) =>
+    at !== null && at >= start && at < end ? [(at - t.created_at) / HOUR] : [];
+  const responses = tickets.flatMap((t) => hours(t.first_response_at, t).map((h) => ({ h, t })));
+  const values = {
+    response_time: responses.map((r) => r.h),
+    resolution_time: tickets.flatMap((t) => hours(t.resolved_at, t)),
+  };
+  const within = responses.filter((r) => r.h <= SLA_TARGETS[r.t.priority as keyof typeof SLA_TARGETS]).length;
+  const rate = responses.length === 0 ? null : within / responses.length;
+  for (const accuracy of ['exact', 'approximate'] as const) {
+    const res = await api.get(
+      `/api/v1/analytics/performance${qs({ start_date: range.start_date, end_date: range.end_date, timezone, accuracy, use_cache: false })}`,
+    );
+    expect(res.status, res.text).toBe(200);
+    const label = `performance ${accuracy} in ${timezone} from ${formatInZone(start, timezone)} to ${formatInZone(end, timezone)}`;
+    expect(res.body.accuracy, label).toBe(accuracy);
+    expect(res.body.sla_compliance_rate, label).toEqual(rate === null ? null : expect.closeTo(rate, 12));
+    for (const metric of ['response_time', 'resolution_time'] as const) {
+      for (const p of [50, 95, 99]) {
+        const exact = percentileCont(values[metric], p / 100);
+        const served = res.body[`${metric}_p${p}`];
+        if (exact === 0 && accuracy === 'approximate') {
+          expect(served, `${metric}_p${p} ${label}`).toBe(0);
+        } else if (exact === null || accuracy === 'exact') {
+          expect(served, `${metric}_p${p} ${label}`).toEqual(exact === null ? null : expect.closeTo(exact, 9));
+        } else {
+          expect(Math.abs(served - exact), `${metric}_p${p} ${label}`).toBeLessThanOrEqual(0.01 * (1 + 1e-9) * exact);
+        }
+      }
+    }
   }
 }
 

@@ -10,17 +10,24 @@ import {
   CreateTicketRollups1764000000010,
 } from '../../migrations/1764000000010-CreateTicketRollups.js';
 import { ANALYTICS_CONNECTION, buildDataSourceOptions } from '../../src/database/database-options.js';
+import { generateDemoTickets, insertDemoTickets } from '../../src/demo/demo-data.js';
+import {
+  backfillSketches,
+  CreateTicketSketches1764000000020,
+} from '../../migrations/1764000000020-CreateTicketSketches.js';
 import { RollupsRepository } from '../../src/rollups/rollups.repository.js';
+import { SketchesRepository } from '../../src/rollups/sketches.repository.js';
 import { TICKETS_WRITING, type TicketsWritingEvent } from '../../src/tickets/events/tickets-writing.event.js';
 import { Api } from '../support/http.js';
 import { newOrganizationId, startApp, testConfig, testDatabaseUrl, tokenFor, type TestApp } from '../support/app.js';
 import { migratedDatabase, sideDatabaseUrl } from '../support/database.js';
 
 /**
- * The rollups kept in the write's transaction (src/metrics/README.md) against
- * the raw tickets, by `RollupsRepository.verify` (what `npm run
- * rollups:verify` runs): after random write sequences, under concurrent
- * writers, after failed writes, and with a row corrupted on purpose.
+ * The rollups and sketches kept in the write's transaction
+ * (src/metrics/README.md) against the raw tickets, by `RollupsRepository.verify`
+ * and `SketchesRepository.verify` (what `npm run rollups:verify` runs): after
+ * random write sequences, under concurrent writers, after failed writes, and
+ * with a row corrupted on purpose.
  */
 
 const HOUR = 3_600_000;
@@ -69,11 +76,13 @@ type Operation = typeof operation extends fc.Arbitrary<infer T> ? T : never;
 describe('rollups', () => {
   let server: TestApp;
   let rollups: RollupsRepository;
+  let sketches: SketchesRepository;
   let db: pg.Pool;
 
   beforeAll(async () => {
     server = await startApp();
     rollups = server.app.get(RollupsRepository);
+    sketches = server.app.get(SketchesRepository);
     db = new pg.Pool({ connectionString: testDatabaseUrl(), max: 2 });
   });
   afterAll(async () => {
@@ -86,6 +95,14 @@ describe('rollups', () => {
       await db.query(
         `SELECT rollup, metric, grain, bucket, status, priority, channel, category, sentiment_band, count::text, sum::text
          FROM ticket_rollups WHERE organization_id = $1 AND (count <> 0 OR sum <> 0) ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9`,
+        [org],
+      )
+    ).rows;
+  const storedSketches = async (org: number) =>
+    (
+      await db.query(
+        `SELECT grain, bucket, metric, bin, count::text, within_target::text FROM ticket_sketches
+         WHERE organization_id = $1 AND (count <> 0 OR within_target <> 0) ORDER BY 1, 2, 3, 4`,
         [org],
       )
     ).rows;
@@ -137,6 +154,7 @@ describe('rollups', () => {
         const org = newOrganizationId();
         await play(new Api(server.url, tokenFor(org, 'agent')), org, ops);
         expect(await rollups.verify(org)).toBeNull();
+        expect(await sketches.verify(org)).toBeNull();
         cases++;
       }),
       { numRuns: 25 },
@@ -179,13 +197,59 @@ describe('rollups', () => {
     const found = cli('verify');
     expect(found.status, found.stderr).toBe(1);
     expect(found.stderr).toContain('1 rollup row(s) differ from the tickets');
+    expect(found.stderr).not.toContain('sketch row(s)');
     expect(found.stderr).toContain('"rollup":"channel","metric":"ticket_count","grain":60');
     expect(found.stderr).toContain('"bucket":"2025-03-30T01:00:00.000Z"');
     expect(cli('rebuild').status).toBe(0);
     const clean = cli('verify');
     expect(clean.status, clean.stderr).toBe(0);
-    expect(clean.stdout).toContain(`rollups of organization ${org} match the tickets`);
+    expect(clean.stdout).toContain(`rollups and sketches of organization ${org} match the tickets`);
     expect(await rollups.verify(org)).toBeNull();
+  });
+
+  it('are found out by verify when a sketch row is corrupted, naming its bucket', async () => {
+    const org = newOrganizationId();
+    const api = new Api(server.url, tokenFor(org, 'agent'));
+    const res = await api.post('/api/v1/tickets', {
+      created_at: '2025-03-30T01:10:00Z',
+      first_response_at: '2025-03-30T01:40:00Z',
+      priority: 'urgent',
+    });
+    expect(res.status, res.text).toBe(201);
+    expect(await sketches.verify(org)).toBeNull();
+    // Half an hour is bin ceil(ln 0.5 / ln(1.01/0.99)) = −34; it was within the urgent target of 1 hour.
+    const corrupted = await db.query(
+      `UPDATE ticket_sketches SET within_target = within_target - 1
+       WHERE organization_id = $1 AND grain = 240 AND metric = 'response_time' AND bin = -34`,
+      [org],
+    );
+    expect(corrupted.rowCount).toBe(1);
+    const mismatch = await sketches.verify(org);
+    expect(mismatch).toMatchObject({
+      key: { organization_id: org, grain: 240, metric: 'response_time', bin: -34 },
+      stored: { count: '1', within_target: '0' },
+      expected: { count: '1', within_target: '1' },
+      mismatches: 1,
+    });
+    expect((mismatch!.key.bucket as Date).toISOString()).toBe('2025-03-30T00:00:00.000Z');
+
+    const cli = (command: string) =>
+      spawnSync(process.execPath, ['dist/src/cli/rollups.js', command, '--org', String(org)], {
+        env: { ...process.env, DATABASE_URL: testDatabaseUrl() },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const found = cli('verify');
+    expect(found.status, found.stderr).toBe(1);
+    expect(found.stderr).toContain('1 sketch row(s) differ from the tickets');
+    expect(found.stderr).toContain(
+      '"grain":240,"bucket":"2025-03-30T00:00:00.000Z","metric":"response_time","bin":-34',
+    );
+    expect(found.stderr).not.toContain('rollup row(s)');
+    expect(cli('rebuild').status).toBe(0);
+    const clean = cli('verify');
+    expect(clean.status, clean.stderr).toBe(0);
+    expect(await sketches.verify(org)).toBeNull();
   });
 
   it('are backfilled by their migration from the tickets already stored, in batches', async () => {
@@ -213,17 +277,49 @@ describe('rollups', () => {
       await side.query(`DELETE FROM ticket_rollups WHERE organization_id = ANY($1::bigint[])`, [orgs]);
       await backfillRollups(runner, 7);
       for (const org of orgs) expect(await new RollupsRepository(side).verify(org)).toBeNull();
+
+      const sketchesMigration = new CreateTicketSketches1764000000020();
+      await sketchesMigration.down(runner);
+      await sketchesMigration.up(runner);
+      const sideSketches = new SketchesRepository(side, { urgent: 1, high: 4, medium: 8, low: 24 });
+      for (const org of orgs) {
+        expect(await sideSketches.verify(org)).toBeNull();
+        expect(await sideSketches.storedTargets(org)).toEqual({ urgent: 1, high: 4, medium: 8, low: 24 });
+      }
+      const [{ n }] = await side.query(
+        `SELECT count(*)::int AS n FROM ticket_sketches WHERE organization_id = ANY($1::bigint[]) AND within_target > 0`,
+        [orgs],
+      );
+      expect(n).toBeGreaterThan(0);
+      await side.query(`DELETE FROM ticket_sketches WHERE organization_id = ANY($1::bigint[])`, [orgs]);
+      await backfillSketches(runner, 7);
+      for (const org of orgs) expect(await sideSketches.verify(org)).toBeNull();
     } finally {
       await runner.release();
       await side.destroy();
     }
   });
 
+  it("are built with the demo's seeded tickets as the writes would have built them", async () => {
+    const org = newOrganizationId();
+    const targets = { urgent: 2, high: 3, medium: 9, low: 30 };
+    const tickets = generateDemoTickets({ now: new Date('2025-04-01T00:00:00Z'), tickets: 1500, days: 20 });
+    await insertDemoTickets(db, org, tickets, targets);
+    expect(await rollups.verify(org)).toBeNull();
+    expect(await sketches.verify(org)).toBeNull();
+    expect(await sketches.storedTargets(org)).toEqual(targets);
+    expect((await storedSketches(org)).length).toBeGreaterThan(0);
+  });
+
   it('are left as they were by a bulk with one invalid item', async () => {
     const org = newOrganizationId();
     const api = new Api(server.url, tokenFor(org, 'agent'));
-    await api.post('/api/v1/tickets/bulk', { tickets: [{ external_id: 'a', created_at: '2025-03-30T00:00:00Z' }] });
+    await api.post('/api/v1/tickets/bulk', {
+      tickets: [{ external_id: 'a', created_at: '2025-03-30T00:00:00Z', first_response_at: '2025-03-30T00:40:00Z' }],
+    });
     const before = await storedRows(org);
+    const sketchesBefore = await storedSketches(org);
+    expect(sketchesBefore.length).toBeGreaterThan(0);
     const res = await api.post('/api/v1/tickets/bulk', {
       tickets: [
         { external_id: 'a', status: 'closed' },
@@ -233,37 +329,46 @@ describe('rollups', () => {
     });
     expect(res.status).toBe(400);
     expect(await storedRows(org)).toEqual(before);
+    expect(await storedSketches(org)).toEqual(sketchesBefore);
   });
 
   it('roll back with a write that fails after they were written', async () => {
     const org = newOrganizationId();
     const api = new Api(server.url, tokenFor(org, 'agent'));
-    await api.post('/api/v1/tickets', { created_at: '2025-03-30T00:00:00Z' });
+    await api.post('/api/v1/tickets', {
+      created_at: '2025-03-30T00:00:00Z',
+      first_response_at: '2025-03-30T00:40:00Z',
+    });
     const before = await storedRows(org);
+    const sketchesBefore = await storedSketches(org);
+    expect(sketchesBefore.length).toBeGreaterThan(0);
     const events = server.app.get(EventEmitter2);
-    // Fails the transaction once this write's rollups are visible inside it.
+    // Fails the transaction once this write's rollups and sketches (written after them) are visible inside it.
     const failing = async (event: TicketsWritingEvent) => {
       if (event.organizationId !== org) return;
       for (let i = 0; i < 200; i++) {
         const [{ n }] = await event.manager.query(
-          `SELECT count(*)::int AS n FROM ticket_rollups WHERE organization_id = $1 AND bucket >= '2025-03-30T05:00:00Z'`,
+          `SELECT count(*)::int AS n FROM ticket_sketches
+           WHERE organization_id = $1 AND grain = 60 AND bucket >= '2025-03-30T05:00:00Z'`,
           [org],
         );
-        if (n > 0) throw new Error('killed after the rollups were written');
+        if (n > 0) throw new Error('killed after the rollups and sketches were written');
         await new Promise((resolve) => setImmediate(resolve));
       }
     };
     events.on(TICKETS_WRITING, failing);
     try {
       const res = await api.post('/api/v1/tickets/bulk', {
-        tickets: [{ created_at: '2025-03-30T05:00:00Z', status: 'closed' }],
+        tickets: [{ created_at: '2025-03-30T05:00:00Z', first_response_at: '2025-03-30T05:10:00Z', status: 'closed' }],
       });
       expect(res.status).toBe(500);
     } finally {
       events.off(TICKETS_WRITING, failing);
     }
     expect(await storedRows(org)).toEqual(before);
+    expect(await storedSketches(org)).toEqual(sketchesBefore);
     expect(await rollups.verify(org)).toBeNull();
+    expect(await sketches.verify(org)).toBeNull();
   });
 
   it('match the raw tickets after 16 concurrent writers hammer the same tickets and buckets', async () => {
@@ -303,5 +408,6 @@ describe('rollups', () => {
     ).flat();
     expect(statuses.filter((s) => s >= 300)).toEqual([]);
     expect(await rollups.verify(org)).toBeNull();
+    expect(await sketches.verify(org)).toBeNull();
   });
 });

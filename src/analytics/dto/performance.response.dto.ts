@@ -1,5 +1,6 @@
 import { ResolvedRangeDto } from './time-series.response.dto.js';
 import { ApiProperty } from '@nestjs/swagger';
+import { ACCURACIES, type Accuracy } from './performance.query.dto.js';
 
 const PERCENTILE = { type: Number, nullable: true } as const;
 
@@ -20,6 +21,14 @@ export class SlaTargetsDto {
 
 /** The body of `GET /analytics/performance` (documentation only). */
 export class PerformanceResponseDto extends ResolvedRangeDto {
+  @ApiProperty({
+    type: String,
+    enum: ACCURACIES,
+    example: 'exact',
+    description: 'How the percentiles were computed, as requested: exact, or approximate (within 1% relative).',
+  })
+  accuracy: Accuracy;
+
   @ApiProperty({ ...PERCENTILE, description: 'Hours, over tickets first answered in range; null when none.' })
   response_time_p50: number | null;
 

@@ -43,7 +43,9 @@
     try {
       const [dashboard, performance] = await Promise.all([
         fetch(`/api/v1/analytics/dashboard?${query}`, { headers }).then((r) => (r.ok ? r.json() : null)),
-        fetch(`/api/v1/analytics/performance?${query}`, { headers }).then((r) => (r.ok ? r.json() : null)),
+        fetch(`/api/v1/analytics/performance?${query}&accuracy=approximate`, { headers }).then((r) =>
+          r.ok ? r.json() : null,
+        ),
       ]);
       if (dashboard) {
         $('backlog').textContent = String(dashboard.current_backlog);

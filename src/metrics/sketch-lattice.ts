@@ -1,0 +1,148 @@
+import { PRIORITIES, type Priority } from './dimensions.js';
+import { METRICS } from './metric-registry.js';
+import { BIN_ORIGIN } from './rollup-lattice.js';
+import { binSql } from './sketch.js';
+
+/**
+ * Where the sketches of response and resolution hours are stored
+ * (`ticket_sketches`, see src/metrics/README.md): per organization, UTC-aligned
+ * block and metric, a count per log bin (src/metrics/sketch.ts), and for
+ * first responses how many of those tickets were answered within their
+ * priority's target as stored in `ticket_sla_targets`.
+ */
+
+export const SKETCH_METRICS = ['response_time', 'resolution_time'] as const;
+export type SketchMetric = (typeof SKETCH_METRICS)[number];
+
+/**
+ * Block sizes in minutes, each dividing the next: hours, 4 hours, then days
+ * doubling up to 256 days, aligned on BIN_ORIGIN. A range cut on the hour is
+ * a disjoint sum of at most a few blocks of each size, so a read sums a few
+ * thousand bin rows however long the range; the rest of the range (less than
+ * an hour at each end) is read from the raw rows.
+ */
+export const SKETCH_GRAINS = [60, 240, ...Array.from({ length: 9 }, (_, k) => 1440 * 2 ** k)] as const;
+
+const HOUR_MS = 3_600_000;
+const ORIGIN_MS = Date.UTC(2000, 0, 1);
+
+/** The key columns of a sketch row, in primary-key order. */
+export const SKETCH_KEY = ['organization_id', 'grain', 'bucket', 'metric', 'bin'] as const;
+
+/** A stored block `[bucket, bucket + grain)`. */
+export interface SketchPiece {
+  readonly grain: number;
+  readonly bucket: Date;
+}
+
+/** `[start, end)` as stored blocks, largest that fit first, and the raw slivers (under an hour) at its ends. */
+export function sketchPieces(start: Date, end: Date): { blocks: SketchPiece[]; slivers: { lo: Date; hi: Date }[] } {
+  const s = start.getTime();
+  const e = end.getTime();
+  const first = ORIGIN_MS + Math.ceil((s - ORIGIN_MS) / HOUR_MS) * HOUR_MS;
+  const last = ORIGIN_MS + Math.floor((e - ORIGIN_MS) / HOUR_MS) * HOUR_MS;
+  if (first >= last) return { blocks: [], slivers: s < e ? [{ lo: start, hi: end }] : [] };
+  const blocks: SketchPiece[] = [];
+  for (let at = first; at < last;) {
+    const grain = [...SKETCH_GRAINS]
+      .reverse()
+      .find((g) => (at - ORIGIN_MS) % (g * 60_000) === 0 && at + g * 60_000 <= last)!;
+    blocks.push({ grain, bucket: new Date(at) });
+    at += grain * 60_000;
+  }
+  const slivers = [
+    { lo: start, hi: new Date(first) },
+    { lo: new Date(last), hi: end },
+  ].filter((x) => x.lo < x.hi);
+  return { blocks, slivers };
+}
+
+/**
+ * SQL of the sketch rows of a set of tickets: key columns, `count` (the sum
+ * of `t.sign`) and `within_target`. `source` is a relation with the tickets'
+ * columns and a `sign` (1 or -1), alias `t`; the targets are the ones stored
+ * for the ticket's organization, so a write counts with the targets its
+ * organization's counts were made with, whatever the writer's settings.
+ */
+export function sketchContributionsSql(source: string, grains: readonly number[] = SKETCH_GRAINS): string {
+  const metrics = SKETCH_METRICS.map((name) => {
+    const m = METRICS[name];
+    const within = name === 'response_time' ? `(${m.valueSql} <= g.hours)` : 'false';
+    return `('${name}', t.${m.timestamp}, ${binSql(`(${m.valueSql})`)}, coalesce(${within}, false))`;
+  });
+  return `
+    SELECT b.organization_id, b.grain, b.bucket, b.metric, b.bin,
+           sum(b.sign)::bigint AS count, sum(CASE WHEN b.within THEN b.sign ELSE 0 END)::bigint AS within_target
+    FROM (
+      SELECT t.organization_id, k.grain::int AS grain,
+             date_bin(make_interval(mins => k.grain), m.at, ${BIN_ORIGIN}) AS bucket, m.metric, m.bin, m.within, t.sign
+      FROM ${source} t
+      LEFT JOIN ticket_sla_targets g ON g.organization_id = t.organization_id AND g.priority = t.priority
+      CROSS JOIN LATERAL (VALUES ${metrics.join(', ')}) AS m(metric, at, bin, within)
+      CROSS JOIN unnest(ARRAY[${grains.join(', ')}]) AS k(grain)
+      WHERE m.at IS NOT NULL
+    ) b
+    GROUP BY b.organization_id, b.grain, b.bucket, b.metric, b.bin`;
+}
+
+const KEY = SKETCH_KEY.join(', ');
+const ADD_ON_CONFLICT = `ON CONFLICT (${KEY}) DO UPDATE
+      SET count = s.count + excluded.count, within_target = s.within_target + excluded.within_target`;
+
+/**
+ * Adds the contributions of `source` to the stored sketches of `grains` in
+ * one statement, rows in key order (concurrent writers lock shared rows in
+ * one order).
+ */
+export function upsertSketchesSql(source: string, grains: readonly number[] = SKETCH_GRAINS): string {
+  return `
+    INSERT INTO ticket_sketches AS s (${KEY}, count, within_target)
+    SELECT ${KEY}, c.count, c.within_target FROM (${sketchContributionsSql(source, grains)}) c
+    WHERE c.count <> 0 OR c.within_target <> 0
+    ORDER BY ${KEY}
+    ${ADD_ON_CONFLICT}`;
+}
+
+/** The finest block size alone: what a build from scratch bins the tickets into (see `coarserSketchesSql`). */
+export const FINEST_SKETCH_GRAIN: readonly number[] = [SKETCH_GRAINS[0]];
+
+/**
+ * How an organization's sketches are built from scratch (rebuild, backfill,
+ * seeding; they must be empty): the tickets binned into the finest blocks
+ * only (`upsertSketchesSql(source, FINEST_SKETCH_GRAIN)`, in as many batches
+ * as the caller likes), then these statements in order, each summing one
+ * block size of organization `$1` from the size below it. Bins add up, so
+ * that equals binning every ticket into every block, at a fraction of the
+ * work: a block holds far fewer bin rows than tickets.
+ */
+export function coarserSketchesSql(): string[] {
+  return SKETCH_GRAINS.slice(1).map(
+    (grain, i) => `
+    INSERT INTO ticket_sketches AS s (${KEY}, count, within_target)
+    SELECT f.organization_id, ${grain}, date_bin(interval '${grain} minutes', f.bucket, ${BIN_ORIGIN}) AS bucket,
+           f.metric, f.bin, sum(f.count), sum(f.within_target)
+    FROM ticket_sketches f
+    WHERE f.organization_id = $1 AND f.grain = ${SKETCH_GRAINS[i]}
+    GROUP BY 1, 2, 3, 4, 5 HAVING sum(f.count) <> 0 OR sum(f.within_target) <> 0
+    ORDER BY 1, 2, 3, 4, 5
+    ${ADD_ON_CONFLICT}`,
+  );
+}
+
+/**
+ * Stores first-response targets for an organization that has none, as one
+ * statement and its parameters: what the organization's within-target counts
+ * are then made with (see `sketchContributionsSql`).
+ */
+export function storeTargetsSql(
+  organizationId: number,
+  targets: Readonly<Record<Priority, number>>,
+): { text: string; values: unknown[] } {
+  return {
+    text: `INSERT INTO ticket_sla_targets (organization_id, priority, hours)
+           SELECT $1, p.priority, p.hours FROM unnest($2::text[], $3::float8[]) AS p(priority, hours)
+           ORDER BY p.priority
+           ON CONFLICT DO NOTHING`,
+    values: [organizationId, PRIORITIES, PRIORITIES.map((p) => targets[p])],
+  };
+}

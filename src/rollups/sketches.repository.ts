@@ -1,0 +1,126 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Priority } from '../metrics/dimensions.js';
+import {
+  coarserSketchesSql,
+  FINEST_SKETCH_GRAIN,
+  SKETCH_KEY,
+  sketchContributionsSql,
+  storeTargetsSql,
+  upsertSketchesSql,
+} from '../metrics/sketch-lattice.js';
+import { SqlParams } from '../metrics/sql-params.js';
+import { lockKey } from './rollups.repository.js';
+
+export type SlaTargets = Readonly<Record<Priority, number>>;
+
+/** The first sketch row that differs from the raw tickets, and how many differ. */
+export interface SketchMismatch {
+  readonly key: Record<string, unknown>;
+  readonly stored: { count: string | null; within_target: string | null };
+  readonly expected: { count: string | null; within_target: string | null };
+  readonly mismatches: number;
+}
+
+/**
+ * The SQL of `ticket_sketches` and `ticket_sla_targets` (src/metrics/README.md):
+ * maintenance inside ticket writes, rebuild and verification. Free of Nest,
+ * so the CLI runs it as is. `targets` are the configured first-response
+ * targets: an organization's counts are made with them when it first gets
+ * tickets and at every rebuild.
+ */
+export class SketchesRepository {
+  constructor(
+    private readonly db: DataSource,
+    private readonly targets: SlaTargets,
+  ) {}
+
+  /**
+   * Subtracts the old rows' contributions and adds the new ones, in the
+   * write's transaction, as one statement for the whole batch read from the
+   * write's staged changes (`changesTable`, see TICKET_CHANGES_TABLE), after
+   * the organization's targets (stored once). Unchanged rows cancel out and
+   * are not written.
+   */
+  async apply(manager: EntityManager, organizationId: number, changesTable: string): Promise<void> {
+    await manager.query(`SELECT pg_advisory_xact_lock_shared(${lockKey('$1')})`, [organizationId]);
+    await this.storeTargets(manager, organizationId, false);
+    await manager.query(upsertSketchesSql(`(SELECT * FROM ${changesTable})`));
+  }
+
+  /**
+   * Recomputes an organization's sketches from its tickets (every
+   * organization's without one), with the configured targets. Writers of the
+   * organization wait for it.
+   */
+  async rebuild(organizationId: number | null): Promise<void> {
+    const organizations =
+      organizationId === null
+        ? (await this.db.query(`SELECT DISTINCT organization_id AS id FROM tickets ORDER BY 1`)).map(
+            (r: { id: number }) => r.id,
+          )
+        : [organizationId];
+    for (const org of organizations) {
+      await this.db.transaction(async (manager) => {
+        await manager.query(`SELECT pg_advisory_xact_lock(${lockKey('$1')})`, [org]);
+        await manager.query(`DELETE FROM ticket_sketches WHERE organization_id = $1`, [org]);
+        await this.storeTargets(manager, org, true);
+        await manager.query(
+          upsertSketchesSql(
+            `(SELECT tk.*, 1 AS sign FROM tickets tk WHERE tk.organization_id = $1)`,
+            FINEST_SKETCH_GRAIN,
+          ),
+          [org],
+        );
+        for (const statement of coarserSketchesSql()) await manager.query(statement, [org]);
+      });
+    }
+  }
+
+  /**
+   * Compares the stored sketches with the raw tickets (binned the same way,
+   * counted within the stored targets) in one snapshot; null when they agree.
+   */
+  async verify(organizationId: number | null): Promise<SketchMismatch | null> {
+    const params = new SqlParams();
+    const org = organizationId === null ? null : params.add(organizationId);
+    const where = (alias: string) => (org === null ? 'true' : `${alias}.organization_id = ${org}`);
+    const key = SKETCH_KEY.join(', ');
+    const [row] = await this.db.query(
+      `WITH expected AS (
+              SELECT * FROM (${sketchContributionsSql(`(SELECT tk.*, 1 AS sign FROM tickets tk WHERE ${where('tk')})`)}) c
+              WHERE c.count <> 0 OR c.within_target <> 0),
+            stored AS (SELECT * FROM ticket_sketches s WHERE ${where('s')} AND (s.count <> 0 OR s.within_target <> 0)),
+            diff AS (
+              SELECT ${key}, s.count::text AS stored_count, s.within_target::text AS stored_within,
+                     e.count::text AS expected_count, e.within_target::text AS expected_within
+              FROM expected e FULL JOIN stored s USING (${key})
+              WHERE s.count IS DISTINCT FROM e.count OR s.within_target IS DISTINCT FROM e.within_target)
+       SELECT d.*, count(*) OVER ()::int AS mismatches FROM diff d ORDER BY ${key} LIMIT 1`,
+      params.values,
+    );
+    if (!row) return null;
+    const { stored_count, stored_within, expected_count, expected_within, mismatches, ...rest } = row;
+    return {
+      key: rest,
+      stored: { count: stored_count, within_target: stored_within },
+      expected: { count: expected_count, within_target: expected_within },
+      mismatches,
+    };
+  }
+
+  /** The targets the organization's counts were made with, or null when it has none stored. */
+  async storedTargets(organizationId: number): Promise<SlaTargets | null> {
+    const rows: { priority: Priority; hours: number }[] = await this.db.query(
+      `SELECT priority, hours FROM ticket_sla_targets WHERE organization_id = $1`,
+      [organizationId],
+    );
+    return rows.length === 0 ? null : (Object.fromEntries(rows.map((r) => [r.priority, r.hours])) as SlaTargets);
+  }
+
+  /** Stores the configured targets for the organization: only when it has none, or (`replace`) in place of its own. */
+  private async storeTargets(manager: EntityManager, organizationId: number, replace: boolean): Promise<void> {
+    if (replace) await manager.query(`DELETE FROM ticket_sla_targets WHERE organization_id = $1`, [organizationId]);
+    const { text, values } = storeTargetsSql(organizationId, this.targets);
+    await manager.query(text, values);
+  }
+}
