@@ -348,7 +348,7 @@
       if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 500 + Math.random() * 1500);
     });
     socket.on('exception', ({ message }) => {
-      if (message === 'token expired') token && askForToken();
+      if (message === 'token expired') askForToken();
     });
     socket.on('subscription_data', ({ metrics }) => {
       setProblem('subscribe', null);
