@@ -1,8 +1,12 @@
 import { Logger } from '@nestjs/common';
+import { createServer } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createApp } from './app.factory.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
-import { startEmbedded, type Embedded } from './embedded/embedded-runtime.js';
+import { FolderInUseError } from './embedded/folder-lock.js';
+import type { Embedded } from './embedded/embedded-runtime.js';
+
+/** What stops a start for a reason its user can fix: said in one sentence, without a stack trace. */
+class StartError extends Error {}
 
 /** What runs beside the service in the same process (the demo's seeder and simulator). */
 export interface Companion {
@@ -31,19 +35,34 @@ export async function run(companion?: Companion, settings?: Parameters<typeof lo
   });
   let config: AppConfig;
   let embedded: Embedded | undefined;
+  let app: NestFastifyApplication;
   try {
     config = loadConfig(settings);
+    // Before anything slow: a taken port is told at once, not after the database has started.
+    await ensurePortFree(config.host, config.port);
+    // The service's modules load while the embedded database starts: a taken port or data folder is
+    // told before either, and a restart waits for the slower of the two, not their sum.
+    const factory = import('./app.factory.js');
+    factory.catch(() => undefined);
     if (config.embedded) {
+      const { startEmbedded } = await import('./embedded/embedded-runtime.js');
       embedded = await startEmbedded(config);
       config = embedded.config;
     }
+    const { createApp } = await factory;
+    app = await createApp(config);
+    await app.listen({ port: config.port, host: config.host }).catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'EADDRINUSE' ? portTaken(config.port) : error;
+    });
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
+    if (!(error instanceof ConfigError || error instanceof StartError || error instanceof FolderInUseError))
+      throw error;
+    await embedded?.stop().catch(() => undefined);
+    process.stderr.write(
+      error instanceof ConfigError ? `${error.message}\n` : `Pulse cannot start: ${error.message}\n`,
+    );
     process.exit(1);
   }
-  const app = await createApp(config);
-  await app.listen({ port: config.port, host: config.host });
   await companion?.start(app, config);
 
   let stopping = false;
@@ -61,4 +80,22 @@ export async function run(companion?: Companion, settings?: Parameters<typeof lo
     }
   };
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop());
+}
+
+function portTaken(port: number): StartError {
+  return new StartError(
+    `port ${port} is already in use (another Pulse or demo running?): stop that process, or set PORT to a free port.`,
+  );
+}
+
+/** Fails with a StartError when `port` is taken on `host`; port 0 (any free port) is always free. */
+function ensurePortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? portTaken(port) : error),
+    );
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }

@@ -20,6 +20,8 @@ export abstract class AppConfig {
   /** `npm run demo`: tickets seeded into an empty organization, and the simulator's pause between writes. */
   declare readonly demoTickets: number;
   declare readonly demoIntervalMs: number;
+  /** `npm run demo`: the simulator's rate as a multiple of the seeded history's (1: the same rhythm and volume). */
+  declare readonly demoSpeed: number;
   declare readonly nodeEnv: NodeEnv;
   declare readonly host: string;
   declare readonly port: number;
@@ -103,6 +105,7 @@ export function parseConfig(env: Env): AppConfig {
     dataDir: read('PULSE_DATA_DIR', '.pulse-data', (raw) => raw),
     demoTickets: read('DEMO_TICKETS', 50_000, integer(0, 10_000_000)),
     demoIntervalMs: read('DEMO_INTERVAL_MS', 3000, integer(100, 3_600_000)),
+    demoSpeed: read('DEMO_SPEED', 1, decimal(0, 1000)),
     nodeEnv: read('NODE_ENV', 'development', oneOf(['development', 'test', 'production'] as const)),
     host: read('HOST', '0.0.0.0', (raw) => raw),
     port: read('PORT', 3000, integer(0, 65535)),
@@ -177,6 +180,15 @@ function oneOf<const T extends string>(allowed: readonly T[]) {
 function integer(min: number, max: number) {
   return (raw: string): number => {
     if (!/^-?\d+$/.test(raw)) throw new Error('must be an integer');
+    const value = Number(raw);
+    if (value < min || value > max) throw new Error(`must be between ${min} and ${max}`);
+    return value;
+  };
+}
+
+function decimal(min: number, max: number) {
+  return (raw: string): number => {
+    if (!/^\d+(\.\d+)?$/.test(raw)) throw new Error('must be a number');
     const value = Number(raw);
     if (value < min || value > max) throw new Error(`must be between ${min} and ${max}`);
     return value;

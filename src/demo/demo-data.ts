@@ -71,24 +71,26 @@ export function generateDemoTickets(options: DemoDataOptions): DemoTicket[] {
   const start = Math.floor((end - days * DAY) / HOUR) * HOUR;
   const incidentStart = incidentAt(end - Math.round(days / 4) * DAY, timezone);
 
-  // How much of the traffic each hour gets, then that many tickets in it (rounded at random).
+  // How much of the traffic each hour gets, then that many tickets in it.
   const hours: { start: number; weight: number; local: DateTime }[] = [];
   const dayNoise = new Map<number, number>();
   for (let h = start; h < end; h += HOUR) {
     const local = DateTime.fromMillis(h, { zone: timezone });
     const day = Math.floor((h - start) / DAY);
     if (!dayNoise.has(day)) dayNoise.set(day, Math.max(0.6, 1 + 0.1 * normal(random)));
-    const growth = 0.85 + 0.3 * ((h - start) / (end - start));
     const incident = h >= incidentStart && h < incidentStart + INCIDENT_HOURS * HOUR ? 4 : 1;
     const covered = Math.min(1, (end - h) / HOUR);
-    const weight = HOURLY[local.hour] * WEEKDAY[local.weekday - 1] * growth * dayNoise.get(day)! * incident * covered;
+    const weight = rhythm(local) * growth((h - start) / (end - start)) * dayNoise.get(day)! * incident * covered;
     hours.push({ start: h, weight, local });
   }
-  const scale = target / hours.reduce((sum, h) => sum + h.weight, 0);
+  const counts = apportion(
+    hours.map((h) => h.weight),
+    target,
+  );
 
   const result: DemoTicket[] = [];
-  for (const hour of hours) {
-    const count = Math.floor(hour.weight * scale + random());
+  for (const [index, hour] of hours.entries()) {
+    const count = counts[index];
     const span = Math.min(HOUR, end - hour.start);
     const times = Array.from({ length: count }, () => hour.start + Math.floor(random() * span)).sort((a, b) => a - b);
     const businessHours = hour.local.weekday <= 5 && hour.local.hour >= 8 && hour.local.hour < 18;
@@ -98,6 +100,45 @@ export function generateDemoTickets(options: DemoDataOptions): DemoTicket[] {
     }
   }
   return result;
+}
+
+/** The traffic's slow growth over the history: 0.85 of the mean rate at its start, 1.15 at its end (`at` in 0..1). */
+const growth = (at: number) => 0.85 + 0.3 * at;
+
+/** Relative traffic of a local hour: business hours and weekdays. */
+const rhythm = (local: DateTime) => HOURLY[local.hour] * WEEKDAY[local.weekday - 1];
+
+/**
+ * Exactly `total` items split in proportion to `weights` (largest remainder):
+ * each gets its share rounded down, and the items left go to the largest
+ * fractions, so the seeded count is what DEMO_TICKETS says.
+ */
+function apportion(weights: readonly number[], total: number): number[] {
+  const sum = weights.reduce((a, b) => a + b, 0);
+  const shares = weights.map((w) => (sum > 0 ? (w / sum) * total : 0));
+  const counts = shares.map(Math.floor);
+  const left = total - counts.reduce((a, b) => a + b, 0);
+  const byFraction = shares.map((share, i) => [share - counts[i], i] as const).sort((a, b) => b[0] - a[0]);
+  for (let k = 0; k < left; k++) counts[byFraction[k % byFraction.length][1]] += 1;
+  return counts;
+}
+
+/**
+ * Tickets per hour the seeded history would have at an instant had it gone
+ * on: its rate at the end of the history (growth included) in that local
+ * hour and weekday. The simulator writes at this rate, so the live hours
+ * look like the seeded ones instead of one spike.
+ */
+export function seededRatePerHour(options: Omit<DemoDataOptions, 'seed'>): (at: Date) => number {
+  const { now, tickets = 50_000, days = 90, timezone = 'UTC' } = options;
+  const end = now.getTime();
+  const start = Math.floor((end - days * DAY) / HOUR) * HOUR;
+  let weights = 0;
+  for (let h = start; h < end; h += HOUR) {
+    weights += rhythm(DateTime.fromMillis(h, { zone: timezone })) * growth((h - start) / (end - start));
+  }
+  const perWeight = weights > 0 ? (tickets / weights) * growth(1) : 0;
+  return (at) => perWeight * rhythm(DateTime.fromJSDate(at, { zone: timezone }));
 }
 
 function ticket(

@@ -8,8 +8,12 @@ export interface SimulatorOptions {
   readonly organizationId: number;
   /** Pause between the end of one tick and the start of the next; default 3 s. */
   readonly intervalMs?: number;
-  /** Mean tickets created per tick; answers and resolutions keep the same pace, so the backlog holds steady. */
-  readonly ticketsPerTick?: number;
+  /**
+   * Mean tickets created per hour at an instant (the seeded history's rate,
+   * see `seededRatePerHour`); answers and resolutions keep the same pace, so
+   * the backlog holds steady.
+   */
+  readonly ticketsPerHour: (at: Date) => number;
   readonly seed?: number;
 }
 
@@ -30,7 +34,7 @@ export class TicketSimulator {
   private readonly logger = new Logger('TicketSimulator');
   private readonly random: () => number;
   private readonly intervalMs: number;
-  private readonly rate: number;
+  private lastTick = Date.now();
   private timer: NodeJS.Timeout | null = null;
   private inFlight: Promise<void> | null = null;
   private running = false;
@@ -41,7 +45,6 @@ export class TicketSimulator {
   ) {
     this.random = mulberry32(options.seed ?? Date.now());
     this.intervalMs = options.intervalMs ?? 3000;
-    this.rate = options.ticketsPerTick ?? 1;
   }
 
   start(): void {
@@ -58,15 +61,21 @@ export class TicketSimulator {
     await this.inFlight;
   }
 
-  /** One round of activity. Public so a script or a test can drive it without timers. */
-  async tick(): Promise<TickResult> {
+  /**
+   * One round of activity: as many writes as the rate gives for `elapsedMs`
+   * (by default the time since the previous round). Public so a script or a
+   * test can drive it without timers.
+   */
+  async tick(elapsedMs = Date.now() - this.lastTick): Promise<TickResult> {
+    this.lastTick = Date.now();
     const org = this.options.organizationId;
-    const created = poisson(this.random, this.rate);
+    const rate = (this.options.ticketsPerHour(new Date()) * elapsedMs) / 3_600_000;
+    const created = poisson(this.random, rate);
     for (let i = 0; i < created; i++) await this.tickets.create(org, this.newTicket());
 
     // The page is newest first: its end holds the oldest open tickets, answered first as in a queue.
     const open = (await this.tickets.list(org, { status: ['open'], limit: 50 })).items;
-    const toAnswer = open.slice(open.length - Math.min(open.length, poisson(this.random, this.rate)));
+    const toAnswer = open.slice(open.length - Math.min(open.length, poisson(this.random, rate)));
     for (const ticket of toAnswer) {
       await this.tickets.update(org, ticket.id, {
         status: 'in_progress',
@@ -77,7 +86,7 @@ export class TicketSimulator {
 
     const working = (await this.tickets.list(org, { status: ['in_progress', 'pending'], limit: 100 })).items;
     let resolved = 0;
-    for (let n = poisson(this.random, this.rate); n > 0 && working.length > 0; n--) {
+    for (let n = poisson(this.random, rate); n > 0 && working.length > 0; n--) {
       const [ticket] = working.splice(Math.floor(this.random() * working.length), 1);
       // Some customers answer the satisfaction survey when their ticket is resolved.
       const survey = this.random() < 0.6 ? round(clamp(0.35 + 0.35 * normal(this.random))) : undefined;

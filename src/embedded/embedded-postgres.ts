@@ -1,8 +1,11 @@
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
-import { PgliteWireServer, type WireServerStats } from './pglite-wire-server.js';
+import { lockFolder } from './folder-lock.js';
+import type { WireServerStats } from './pglite-wire-server.js';
 
 export interface EmbeddedPostgresOptions {
   /** Folder of the database files (e.g. `.pulse-data/pg`); created when missing, kept across runs. */
@@ -35,11 +38,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const releaseFolder = lockFolder(join(dirname(dataDir), `${basename(dataDir)}.pid`), dataDir);
   let db: PGlite | null = null;
   try {
-    db = await PGlite.create({ dataDir });
+    if (!existsSync(join(dataDir, 'PG_VERSION'))) await initializeFolder(dataDir);
+    // Loaded once the folder is ours, so a folder in use is told before PGlite's modules load.
+    const [pglite, wire] = await Promise.all([import('@electric-sql/pglite'), import('./pglite-wire-server.js')]);
+    db = await pglite.PGlite.create({ dataDir });
     // Made per run and known only to this process (it is in the URL the app
     // is given): no other local process can read or change the data.
     const password = randomBytes(24).toString('base64url');
-    const server = new PgliteWireServer(db, { password, maxConnections: options.maxConnections });
+    const server = new wire.PgliteWireServer(db, { password, maxConnections: options.maxConnections });
     const port = await server.listen(options.port ?? 0, '127.0.0.1');
     const opened = db;
     let stopping: Promise<void> | null = null;
@@ -64,33 +70,19 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 }
 
 /**
- * Claims the data folder for this process with a pid file beside it (not in
- * it: the folder belongs to PostgreSQL). A file left by a process that no
- * longer runs is taken over.
+ * Runs initdb for a new folder in a short-lived process of its own. PGlite
+ * runs initdb through a second PGlite instance, and the two WebAssembly heaps
+ * (about 850 MB at their peak) would otherwise stay in this process's
+ * memory for as long as it runs; the folder is then opened as on a restart.
  */
-function lockFolder(lockPath: string, dataDir: string): () => void {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
-      return () => rmSync(lockPath, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number(readFileSync(lockPath, 'utf8'));
-      if (isRunning(owner)) {
-        throw new Error(`${dataDir} is in use by process ${owner}; stop it first`);
-      }
-      rmSync(lockPath, { force: true });
-    }
-  }
-  throw new Error(`could not claim ${dataDir}`);
-}
-
-function isRunning(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+async function initializeFolder(dataDir: string): Promise<void> {
+  const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  const script = 'require(process.argv[1]).PGlite.create({ dataDir: process.argv[2] }).then((db) => db.close())';
+  await new Promise<void>((resolve, reject) =>
+    execFile(process.execPath, ['-e', script, pglite, dataDir], (error, _stdout, stderr) =>
+      error
+        ? reject(new Error(`could not create the database in ${dataDir}: ${stderr.trim() || error.message}`))
+        : resolve(),
+    ),
+  );
 }

@@ -1,19 +1,11 @@
 import { Controller, Get, Header, Param, Query } from '@nestjs/common';
-import {
-  ApiExcludeEndpoint,
-  ApiOkResponse,
-  ApiOperation,
-  ApiPropertyOptional,
-  ApiProduces,
-  ApiTags,
-} from '@nestjs/swagger';
-import { IsString, MaxLength } from 'class-validator';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
 import { Public } from '../auth/auth.decorators.js';
 import { notFound } from '../common/errors.js';
-import { Optional } from '../common/validation.js';
+import { WallboardQueryDto } from './dto/wallboard.query.dto.js';
 
-/** Read once at start-up: the page and its two assets ship with the service (copied into dist by nest build). */
+/** Read once at start-up: the page and its assets ship with the service (copied into dist by nest build). */
 const read = (file: string) => readFileSync(new URL(`./wallboard/${file}`, import.meta.url), 'utf8');
 const PAGE = read('index.html');
 /** The assets by name; a Map, so a name like `constructor` finds nothing. */
@@ -21,17 +13,9 @@ const ASSETS: ReadonlyMap<string, { type: string; text: string }> = new Map(
   [
     ['wallboard.js', 'text/javascript; charset=utf-8'],
     ['wallboard.css', 'text/css; charset=utf-8'],
+    ['favicon.svg', 'image/svg+xml'],
   ].map(([file, type]) => [file, { type, text: read(file) }]),
 );
-
-/** The page reads the token from its own URL; the server only lets the parameter through. */
-export class WallboardQueryDto {
-  @ApiPropertyOptional({ description: 'A token for the page to connect with; without one the page asks for it.' })
-  @Optional()
-  @IsString()
-  @MaxLength(4096)
-  token?: string;
-}
 
 /** The live wallboard (API.md §6): a static page on the `/analytics` socket; it asks for a token if the URL has none. */
 @Public()

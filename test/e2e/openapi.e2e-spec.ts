@@ -46,6 +46,9 @@ const SCHEMA_ENUMS: Readonly<Record<string, readonly string[]>> = {
   'DatabaseCheckDto.status': ['up', 'down'],
   // §6: a busy pool is not an unreachable database.
   'DatabaseCheckDto.pool': ['ready', 'busy'],
+  // The wallboard's settings (README, "Wallboard"): the windows of §5's subscribe, and its two themes.
+  'get /wallboard window': ['1h', '24h', '7d', '30d'],
+  'get /wallboard theme': ['dark', 'light'],
 };
 /** Enums API.md leaves open: §1 asks only that an error's `code` be a stable string. */
 const OPEN_ENUMS = new Set(['Error.code']);
