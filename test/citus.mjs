@@ -19,7 +19,9 @@ const say = (line) => process.stderr.write(`${line}\n`);
 const url = process.env.CITUS_URL;
 
 if (!url) {
-  say(`${TAG} CITUS_URL is not set: nothing run. Point it at a Citus coordinator's database to run the e2e suite there.`);
+  say(
+    `${TAG} CITUS_URL is not set: nothing run. Point it at a Citus coordinator's database to run the e2e suite there.`,
+  );
   process.exit(0);
 }
 

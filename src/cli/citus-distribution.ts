@@ -143,7 +143,9 @@ async function distributeTable(db: Queryable, name: string, log: (line: string) 
     `SELECT EXISTS (SELECT 1 FROM ONLY public.${pg.escapeIdentifier(name)}) AS has_rows`,
   );
   const colocateWith = name === ANCHOR_TABLE ? 'default' : ANCHOR_TABLE;
-  log(`distributing ${name} by ${DISTRIBUTION_COLUMN}${name === ANCHOR_TABLE ? '' : `, co-located with ${ANCHOR_TABLE}`}`);
+  log(
+    `distributing ${name} by ${DISTRIBUTION_COLUMN}${name === ANCHOR_TABLE ? '' : `, co-located with ${ANCHOR_TABLE}`}`,
+  );
   await db.query(`SELECT create_distributed_table($1::regclass, $2, colocate_with => $3)`, [
     `public.${pg.escapeIdentifier(name)}`,
     DISTRIBUTION_COLUMN,

@@ -23,7 +23,10 @@ async function topologyOf(url: string): Promise<{ coordinator: Node; workers: No
       `SELECT nodename AS host, nodeport AS port, groupid = 0 AS coordinator
        FROM pg_dist_node WHERE noderole = 'primary' ORDER BY nodeid`,
     );
-    const coordinator = rows.find((r) => r.coordinator) ?? { host: new URL(url).hostname, port: Number(new URL(url).port) };
+    const coordinator = rows.find((r) => r.coordinator) ?? {
+      host: new URL(url).hostname,
+      port: Number(new URL(url).port),
+    };
     const workers = rows.filter((r) => !r.coordinator);
     if (workers.length === 0) throw new Error(`the Citus database at ${url} has no worker registered`);
     return { coordinator, workers };
@@ -43,8 +46,11 @@ async function onDatabase<T>(url: string, work: (client: pg.Client) => Promise<T
 }
 
 function nodeUrl(template: string, node: Node, database: string): string {
-  return Object.assign(new URL(template), { hostname: node.host, port: String(node.port), pathname: `/${database}` })
-    .toString();
+  return Object.assign(new URL(template), {
+    hostname: node.host,
+    port: String(node.port),
+    pathname: `/${database}`,
+  }).toString();
 }
 
 /**
