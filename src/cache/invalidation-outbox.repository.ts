@@ -39,33 +39,48 @@ export class InvalidationOutbox {
   }
 
   /**
-   * Applies every pending bump and deletes it. A row is deleted in the same
-   * transaction that applied it, so a failure leaves it for the next attempt;
-   * concurrent replayers skip each other's rows. Applying a bump twice only
-   * costs a recomputation.
+   * Applies every pending bump and deletes it, organization by organization,
+   * oldest first within each. A row is deleted in the same transaction that
+   * applied it, so a failure leaves it for the next attempt; concurrent
+   * replayers skip each other's rows. Applying a bump twice only costs a
+   * recomputation.
+   *
+   * Every locking statement names one organization: on a database
+   * distributed by organization (Citus) it runs on that organization's shard
+   * alone, and Citus refuses `FOR UPDATE` across shards. Only the list of
+   * organizations reads them all, without locks. A record added after that
+   * list was read is left to the next replay (every instance replays once a
+   * second).
    */
   async replay(apply: (organizationId: number, scopes: Scope[]) => Promise<void>): Promise<number> {
+    const organizations: { organization_id: string }[] = await this.db.query(
+      `SELECT DISTINCT organization_id FROM cache_invalidation_outbox`,
+    );
+    let total = 0;
+    for (const { organization_id } of organizations) {
+      total += await this.replayOrganization(Number(organization_id), apply);
+    }
+    return total;
+  }
+
+  private async replayOrganization(
+    organizationId: number,
+    apply: (organizationId: number, scopes: Scope[]) => Promise<void>,
+  ): Promise<number> {
     let total = 0;
     for (;;) {
       const replayed = await this.db.transaction(async (manager) => {
-        const rows: { organization_id: number; id: number; scopes: Scope[] }[] = await manager.query(
-          `SELECT organization_id, id, scopes FROM cache_invalidation_outbox
-           ORDER BY created_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
+        const rows: { id: string; scopes: Scope[] }[] = await manager.query(
+          `SELECT id, scopes FROM cache_invalidation_outbox WHERE organization_id = $1
+           ORDER BY created_at, id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
+          [organizationId],
         );
-        const byOrganization = new Map<number, Set<Scope>>();
-        for (const row of rows) {
-          const scopes = byOrganization.get(row.organization_id) ?? new Set<Scope>();
-          row.scopes.forEach((s) => scopes.add(s));
-          byOrganization.set(row.organization_id, scopes);
-        }
-        for (const [organizationId, scopes] of byOrganization) await apply(organizationId, [...scopes]);
-        if (rows.length > 0) {
-          await manager.query(
-            `DELETE FROM cache_invalidation_outbox o USING unnest($1::bigint[], $2::bigint[]) AS d(organization_id, id)
-             WHERE o.organization_id = d.organization_id AND o.id = d.id`,
-            [rows.map((r) => r.organization_id), rows.map((r) => r.id)],
-          );
-        }
+        if (rows.length === 0) return 0;
+        await apply(organizationId, [...new Set(rows.flatMap((row) => row.scopes))]);
+        await manager.query(
+          `DELETE FROM cache_invalidation_outbox WHERE organization_id = $1 AND id = ANY($2::bigint[])`,
+          [organizationId, rows.map((row) => row.id)],
+        );
         return rows.length;
       });
       total += replayed;

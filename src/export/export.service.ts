@@ -75,7 +75,7 @@ export class ExportService {
       // A raw CSV holds the tickets instead of the series.
       if (request.format === 'csv' && slot) {
         const snapshot = await this.openTickets(organizationId, request, slot);
-        return { ...file, body: await snapshot.copyCsv() };
+        return { ...file, body: snapshot.copyCsv() };
       }
       const series = await this.series(organizationId, request);
       if (request.format === 'csv') return { ...file, body: seriesCsv(series) };

@@ -5,11 +5,11 @@ import copyStreams from 'pg-copy-streams';
 import Cursor from 'pg-cursor';
 import {
   compileTicketRows,
-  compileTicketRowsCopy,
   type TicketRecord,
   type TicketRowsQuery,
   type TicketRowsShape,
 } from '../metrics/ticket-rows.compiler.js';
+import { compileTicketRowsCopy } from './ticket-rows-copy.js';
 
 /**
  * An export's raw tickets, held in a read-only REPEATABLE READ transaction on
@@ -37,16 +37,8 @@ export class TicketSnapshot {
   }
 
   /** The rows as CSV with a header line, as PostgreSQL's COPY writes it. */
-  async copyCsv(): Promise<Readable> {
-    const client = this.held();
-    const { setup, copy } = compileTicketRowsCopy(this.query);
-    try {
-      await client.query(setup.text, setup.values);
-    } catch (error) {
-      this.abort();
-      throw error;
-    }
-    const stream = client.query(copyStreams.to(copy));
+  copyCsv(): Readable {
+    const stream = this.held().query(copyStreams.to(compileTicketRowsCopy(this.query)));
     this.releaseWith(stream);
     return stream;
   }

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { parseConfig } from '../../src/config/app-config.js';
 import { buildDataSourceOptions } from '../../src/database/database-options.js';
+import { CITUS, createCitusDatabase, distributeTables } from './citus.js';
 
 /** Creates the database of `url` when missing and applies the migrations to it (`env`: the settings to read). */
 export async function migratedDatabase(
@@ -14,12 +15,16 @@ export async function migratedDatabase(
     connectionString: Object.assign(new URL(target), { pathname: '/postgres' }).toString(),
   });
   await admin.connect();
+  let missing: boolean;
   try {
     const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (rowCount === 0) await admin.query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`);
+    missing = rowCount === 0;
+    if (missing && !CITUS) await admin.query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`);
   } finally {
     await admin.end();
   }
+  // On Citus a new database spans the workers of the run's own database (CITUS_URL).
+  if (missing && CITUS) await createCitusDatabase(url, env.DATABASE_URL!);
   const dataSource = new DataSource(buildDataSourceOptions(parseConfig({ ...env, DATABASE_URL: url })));
   await dataSource.initialize();
   try {
@@ -27,6 +32,7 @@ export async function migratedDatabase(
   } finally {
     await dataSource.destroy();
   }
+  if (CITUS) await distributeTables(url);
 }
 
 /** The test database's URL with another database name: for tests that must not disturb the others. */
