@@ -59,11 +59,26 @@ export class RollupsRepository {
     }
   }
 
-  /** Compares the stored rollups with the raw tickets in one snapshot; null when they agree. */
+  /**
+   * Compares the stored rollups with the raw tickets, one organization at a
+   * time (each in one statement, so one snapshot); null when they agree. With
+   * no organization, every one in turn, up to the first that differs.
+   */
   async verify(organizationId: number | null): Promise<RollupMismatch | null> {
+    if (organizationId === null) {
+      // Organization by organization: each comparison stays on one organization's rows (one shard on Citus).
+      const organizations: { id: number }[] = await this.db.query(
+        `SELECT organization_id AS id FROM tickets UNION SELECT organization_id FROM ticket_rollups ORDER BY 1`,
+      );
+      for (const { id } of organizations) {
+        const mismatch = await this.verify(Number(id));
+        if (mismatch) return mismatch;
+      }
+      return null;
+    }
     const params = new SqlParams();
-    const org = organizationId === null ? null : params.add(organizationId);
-    const where = (alias: string) => (org === null ? 'true' : `${alias}.organization_id = ${org}`);
+    const org = params.add(organizationId);
+    const where = (alias: string) => `${alias}.organization_id = ${org}`;
     const key = ROLLUP_KEY.join(', ');
     const [row] = await this.db.query(
       `WITH expected AS (${contributionsSql(`(SELECT tk.*, 1 AS sign FROM tickets tk WHERE ${where('tk')})`)}),

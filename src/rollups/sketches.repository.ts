@@ -78,12 +78,25 @@ export class SketchesRepository {
 
   /**
    * Compares the stored sketches with the raw tickets (binned the same way,
-   * counted within the stored targets) in one snapshot; null when they agree.
+   * counted within the stored targets), one organization at a time (each in
+   * one statement); null when they agree. With no organization, every one in
+   * turn, up to the first that differs.
    */
   async verify(organizationId: number | null): Promise<SketchMismatch | null> {
+    if (organizationId === null) {
+      // Organization by organization: each comparison stays on one organization's rows (one shard on Citus).
+      const organizations: { id: number }[] = await this.db.query(
+        `SELECT organization_id AS id FROM tickets UNION SELECT organization_id FROM ticket_sketches ORDER BY 1`,
+      );
+      for (const { id } of organizations) {
+        const mismatch = await this.verify(Number(id));
+        if (mismatch) return mismatch;
+      }
+      return null;
+    }
     const params = new SqlParams();
-    const org = organizationId === null ? null : params.add(organizationId);
-    const where = (alias: string) => (org === null ? 'true' : `${alias}.organization_id = ${org}`);
+    const org = params.add(organizationId);
+    const where = (alias: string) => `${alias}.organization_id = ${org}`;
     const key = SKETCH_KEY.join(', ');
     const [row] = await this.db.query(
       `WITH expected AS (

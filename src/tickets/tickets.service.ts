@@ -225,5 +225,10 @@ function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
   const code = e?.driverError?.code ?? e?.code;
   const constraint = e?.driverError?.constraint ?? e?.constraint;
-  return code === '23505' && constraint === UNIQUE_EXTERNAL_ID;
+  return code === '23505' && constraint !== undefined && isExternalIdConstraint(constraint);
+}
+
+/** The unique index on external ids, or a Citus shard's copy of it (`…_key_102038`). */
+function isExternalIdConstraint(name: string): boolean {
+  return name === UNIQUE_EXTERNAL_ID || new RegExp(`^${UNIQUE_EXTERNAL_ID}_\\d+$`).test(name);
 }

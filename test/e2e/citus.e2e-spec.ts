@@ -73,16 +73,16 @@ describe('the invalidation outbox replay', () => {
     const ofA = calls.filter(([organization]) => organization === a);
     expect(ofA).toEqual([
       [a, ['metric:ticket_count@m2025-01', 'metric:ticket_count@m2025-02', 'metric:ticket_count@m2025-03']],
-      [a, ['live']],
+      [a, ['current']],
     ]);
-    expect(calls.filter(([organization]) => organization === b)).toEqual([[b, ['live', 'org']]]);
+    expect(calls.filter(([organization]) => organization === b)).toEqual([[b, ['current', 'org']]]);
     expect(await outbox.isEmpty()).toBe(true);
   });
 
   it('keeps what it could not apply, and skips the records another replayer holds', async () => {
     const [a, b] = [newOrganizationId(), newOrganizationId()];
     await outbox.add(null, a, ['org']);
-    await outbox.add(null, b, ['live']);
+    await outbox.add(null, b, ['current']);
     const failing = async (organizationId: number) => {
       if (Number(organizationId) === a) throw new Error('Redis went away');
     };
