@@ -2,7 +2,8 @@
  * Loads many tickets for one organization straight into PostgreSQL with
  * COPY FROM STDIN (about 100,000 rows/s here, far faster than the API), with
  * a realistic shape: a year of tickets, most answered and resolved, a small
- * open backlog, several channels, categories and assignees. Then builds the
+ * open backlog (the last two weeks' unresolved tickets and a stale tail of
+ * 0.2% of the older ones), several channels, categories and assignees. Then builds the
  * organization's rollups and sketches, as `npm run rollups:rebuild` would
  * (the within-target counts with the default SLA targets).
  */
@@ -39,8 +40,11 @@ export async function seedTickets(databaseUrl, organizationId, count, { days = 3
     for (let i = 0; i < count; i++) {
       // Tickets arrive over time, so the table holds them roughly in created_at order, as a live one does.
       const created = start + ((i + random()) / count) * (now - start);
-      const answered = random() < 0.92 ? created + random() * random() * 24 * HOUR : null;
-      const resolvedAt = answered !== null && random() < 0.9 ? answered + random() * 72 * HOUR : null;
+      // A live team answers and closes its tickets: of those older than two weeks only 1 in 500 is
+      // still waiting, so the open backlog is the last weeks' tickets plus a small stale tail.
+      const settled = created < now - 14 * 24 * HOUR && random() >= 0.002;
+      const answered = settled || random() < 0.92 ? created + random() * random() * 24 * HOUR : null;
+      const resolvedAt = answered !== null && (settled || random() < 0.9) ? answered + random() * 72 * HOUR : null;
       const resolved = resolvedAt !== null && resolvedAt < now ? resolvedAt : null;
       const status =
         resolved !== null ? pick(random, ['resolved', 'closed']) : pick(random, ['open', 'in_progress', 'pending']);

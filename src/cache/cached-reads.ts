@@ -13,7 +13,7 @@ import { CacheInvalidator } from './cache-invalidator.service.js';
 import { CacheKeys } from './cache-keys.js';
 import type { CacheSection, Scope } from './cache-scopes.js';
 import { cachedHeaders, matchesEtag } from './cached-response.headers.js';
-import { answers, deserialize } from './stored-result.js';
+import { answers, deserializeBytes } from './stored-result.js';
 
 /** Where a served result lives: enough to find it again under the generations of the moment. */
 export interface ResultAddress {
@@ -93,7 +93,8 @@ export class CachedReads {
   ) {
     this.windowMs = config.rateLimitWindowSeconds * 1000;
     this.limit = config.rateLimitRequests;
-    if (redis) this.read = defineScript(redis.client, 'pulseCachedRead', READ_SCRIPT);
+    // Bulk replies as Buffers: the stored body goes out as the bytes Redis sent.
+    if (redis) this.read = defineScript(redis.client, 'pulseCachedRead', READ_SCRIPT, { buffers: true });
   }
 
   /** Called for every GET answered from the cache or computed into it. */
@@ -120,7 +121,7 @@ export class CachedReads {
       return;
     }
     const rateKey = limitKey(callerTracker(principal), 'default');
-    let reply3: [number, number, string | null];
+    let reply3: [number, number, Buffer | null];
     try {
       reply3 = (await redis.call(() =>
         this.read!(
@@ -136,7 +137,7 @@ export class CachedReads {
             redis.incarnation,
           ],
         ),
-      )) as [number, number, string | null];
+      )) as [number, number, Buffer | null];
     } catch {
       return;
     }
@@ -145,7 +146,7 @@ export class CachedReads {
     request[PRECOUNTED] = this.limiter.counted(rateKey, count, this.limit, msLeft);
     if (stored === null || !request[PRECOUNTED].allowed) return;
     // Another instance may have stored it; whoever did, a result the clock has changed is never sent.
-    const result = deserialize(stored);
+    const result = deserializeBytes(stored);
     if (!answers(result, startedAt)) return;
     const { etag, body } = result;
     this.telemetry.cacheResults.inc({ section: address.section, result: 'HIT' });

@@ -9,9 +9,12 @@ export function defineScript<T>(
   client: Redis,
   name: string,
   lua: string,
+  { buffers = false }: { buffers?: boolean } = {},
 ): (keys: readonly string[], args: readonly (string | number)[]) => Promise<T> {
   client.defineCommand(name, { lua });
-  // defineCommand adds the command to the client at run time; its type cannot know it.
-  const command = (client as unknown as Record<string, (...args: unknown[]) => Promise<T>>)[name].bind(client);
+  // defineCommand adds the command (and its `…Buffer` twin, whose bulk replies
+  // are Buffers) to the client at run time; its type cannot know them.
+  const methods = client as unknown as Record<string, (...args: unknown[]) => Promise<T>>;
+  const command = methods[buffers ? `${name}Buffer` : name]!.bind(client);
   return (keys, args) => command(keys.length, ...keys, ...args);
 }
