@@ -156,8 +156,7 @@ export class TicketsRepository {
        inserted AS (
          INSERT INTO tickets (${columns})
          SELECT ${written} FROM input u WHERE u.is_new
-         ${skipDuplicates ? 'ON CONFLICT (organization_id, external_id) DO NOTHING' : ''}
-         RETURNING id),
+         ${skipDuplicates ? 'ON CONFLICT (organization_id, external_id) DO NOTHING RETURNING id' : ''}),
        -- The rows to update are locked by the caller: each one exists and is updated.
        updated AS (
          UPDATE tickets t SET ${STATE_NAMES.map((c) => `${c} = u.${c}`).join(', ')}, updated_at = ${at}
