@@ -165,6 +165,10 @@ export class TicketsService {
       const statement = this.tickets.prepareWrite(organizationId, rows, now);
       await writing;
       writing = this.tickets.run(manager, statement);
+      // TypeORM sends a statement a few promise steps after it is asked to: one turn of the event
+      // loop puts it on the wire before the next slice is worked on. It is awaited further down.
+      writing.catch(() => undefined);
+      await new Promise(setImmediate);
       for (const { id, state, before } of rows)
         changes.push(new TicketChange(before, storedTicket(organizationId, id, state, now)));
     }
