@@ -66,8 +66,11 @@ const serviceCpuMs = () => {
 };
 const cpuPerBatch = { api: [], parallel: [] };
 
-/** The round's batches through the API by `senders` clients at once, each sending its next batch when answered. */
-async function viaApi(round, senders, batches = BATCHES) {
+/**
+ * The round's batches through the API by `senders` clients at once, each sending its next batch when
+ * answered; the service's CPU per batch goes to cpuPerBatch[mode] (none for the warm-up).
+ */
+async function viaApi(round, senders, mode, batches = BATCHES) {
   const organizationId = randomInt(1, 2 ** 47);
   const headers = {
     authorization: `Bearer ${signToken({ sub: 'bench', org_id: organizationId, role: 'agent' }, config.jwtSecret, 3600)}`,
@@ -88,7 +91,7 @@ async function viaApi(round, senders, batches = BATCHES) {
   const [started, cpu] = [performance.now(), serviceCpuMs()];
   await Promise.all(Array.from({ length: senders }, send));
   const elapsed = performance.now() - started;
-  if (round < ROUNDS) cpuPerBatch[senders === 1 ? 'api' : 'parallel'].push((serviceCpuMs() - cpu) / batches);
+  if (mode) cpuPerBatch[mode].push((serviceCpuMs() - cpu) / batches);
   return (batches * BATCH) / (elapsed / 1000);
 }
 
@@ -138,15 +141,15 @@ const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 const spread = (values) => `${Math.min(...values).toFixed(3)}–${Math.max(...values).toFixed(3)}`;
 // One untimed batch each way first: the service's code is compiled by the time the rounds start, as in a
 // service that has been running for a while.
-await viaApi(ROUNDS, 1, 1);
+await viaApi(ROUNDS, 1, null, 1);
 await viaCopy(ROUNDS, 1);
 console.log(`load average at start: ${load()}`);
 const rates = { api: [], copy: [], parallel: [] };
 const ratios = { api: [], parallel: [] };
 for (let round = 0; round < ROUNDS; round += 1) {
-  const api = await viaApi(round, 1);
+  const api = await viaApi(round, 1, 'api');
   const copy = await viaCopy(round);
-  const parallel = await viaApi(round, PARALLEL);
+  const parallel = await viaApi(round, PARALLEL, 'parallel');
   rates.api.push(api);
   rates.copy.push(copy);
   rates.parallel.push(parallel);
