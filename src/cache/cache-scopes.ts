@@ -86,7 +86,12 @@ export function spansOf(start: Date, end: Date): Span[] {
 
 /** The spans a write at `at` changes: its month and its year. */
 export function spansAt(at: Date): [Span, Span] {
-  return [monthSpan(at.getUTCFullYear(), at.getUTCMonth()), yearSpan(at.getUTCFullYear())];
+  return spansOfMonth(at.getUTCFullYear(), at.getUTCMonth());
+}
+
+/** The spans of a write in a UTC month (`month` 0–11): the month and its year. */
+export function spansOfMonth(year: number, month: number): [Span, Span] {
+  return [monthSpan(year, month), yearSpan(year)];
 }
 
 const yearSpan = (year: number): Span => `y${year}`;

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { currentStateChangedBy, METRICS, metricsChangedBy } from '../metrics/metric-registry.js';
+import { currentStateChangedBy, METRICS, metricsChangedBy, type MetricType } from '../metrics/metric-registry.js';
 import {
   TICKETS_COMMITTED,
   TicketsCommittedEvent,
   type TicketChange,
 } from '../tickets/events/tickets-committed.event.js';
 import { TICKETS_WRITING, TicketsWritingEvent } from '../tickets/events/tickets-writing.event.js';
-import { spansAt, type Scope } from './cache-scopes.js';
+import { spansOfMonth, type Scope } from './cache-scopes.js';
 import { CacheInvalidator } from './cache-invalidator.service.js';
 import { InvalidationOutbox } from './invalidation-outbox.repository.js';
 
@@ -31,6 +31,9 @@ export class InvalidationListener {
 
   @OnEvent(TICKETS_WRITING, { suppressErrors: false })
   async onTicketsWriting(event: TicketsWritingEvent): Promise<void> {
+    // The other listeners of the write send their statements first: the scopes of a large
+    // batch take a while, computed while the database runs those.
+    await new Promise(setImmediate);
     const scopes = scopesChangedBy(event.changes);
     if (scopes.length === 0) return;
     const id = await this.outbox.add(event.manager, event.organizationId, scopes);
@@ -53,16 +56,24 @@ export class InvalidationListener {
  */
 export function scopesChangedBy(changes: readonly TicketChange[]): Scope[] {
   const scopes = new Set<Scope>();
+  // A batch's tickets fall in few months: each metric's months are gathered as numbers, and
+  // their scopes written once.
+  const months = new Map<MetricType, Set<number>>();
   for (const { before, after } of changes) {
     for (const metric of metricsChangedBy(before, after)) {
       const column = METRICS[metric].timestamp;
+      let seen = months.get(metric);
+      if (!seen) months.set(metric, (seen = new Set()));
       for (const ticket of before === null ? [after] : [before, after]) {
         const at = ticket[column];
         if (at === null || METRICS[metric].valueOf(ticket) === null) continue;
-        for (const span of spansAt(at)) scopes.add(`metric:${metric}@${span}`);
+        seen.add(at.getUTCFullYear() * 12 + at.getUTCMonth());
       }
     }
     if (currentStateChangedBy(before, after)) scopes.add('current');
   }
+  for (const [metric, seen] of months)
+    for (const month of seen)
+      for (const span of spansOfMonth(Math.floor(month / 12), month % 12)) scopes.add(`metric:${metric}@${span}`);
   return [...scopes];
 }

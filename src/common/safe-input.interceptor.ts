@@ -36,23 +36,34 @@ export class SafeInputInterceptor implements NestInterceptor {
   }
 }
 
+/**
+ * Strings are checked where their object is walked, and only objects are
+ * stacked with their paths: a bulk body of 10,000 items is 10,000 entries
+ * and paths, not one per field.
+ */
 function inspect(root: unknown): { path: string; message: string } | null {
+  if (typeof root === 'string')
+    return root.includes('\0') ? { path: '', message: 'must not contain NUL characters' } : null;
   const stack: { value: unknown; path: string; depth: number }[] = [{ value: root, path: '', depth: 0 }];
   while (stack.length > 0) {
     const { value, path, depth } = stack.pop()!;
-    if (typeof value === 'string') {
-      if (value.includes('\0')) return { path, message: 'must not contain NUL characters' };
-      continue;
-    }
     if (typeof value !== 'object' || value === null) continue;
     if (depth >= MAX_DEPTH) return { path: '', message: `is nested more than ${MAX_DEPTH} levels deep` };
-    for (const [key, child] of Object.entries(value)) {
-      const childPath = path ? `${path}.${key}` : key;
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
+      const child = (value as Record<string, unknown>)[key];
       if (key.includes('\0'))
-        return { path: childPath.replaceAll('\0', '\\0'), message: 'must not contain NUL characters' };
-      if (Object.hasOwn(Object.prototype, key)) return { path: `property ${childPath}`, message: 'should not exist' };
-      stack.push({ value: child, path: childPath, depth: depth + 1 });
+        return { path: join(path, key).replaceAll('\0', '\\0'), message: 'must not contain NUL characters' };
+      if (Object.hasOwn(Object.prototype, key))
+        return { path: `property ${join(path, key)}`, message: 'should not exist' };
+      if (typeof child === 'string') {
+        if (child.includes('\0')) return { path: join(path, key), message: 'must not contain NUL characters' };
+      } else if (typeof child === 'object' && child !== null) {
+        stack.push({ value: child, path: join(path, key), depth: depth + 1 });
+      }
     }
   }
   return null;
 }
+
+const join = (path: string, key: string) => (path ? `${path}.${key}` : key);

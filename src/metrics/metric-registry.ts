@@ -118,15 +118,15 @@ export function isMetricType(name: string): name is MetricType {
  * dimension a filter or breakdown may use. `before` is null for a new ticket.
  */
 export function metricsChangedBy(before: MetricTicket | null, after: MetricTicket): MetricType[] {
+  // A new ticket changes every metric it counts in (the common case of a bulk: no set of columns).
+  if (before === null) return METRIC_TYPES.filter((type) => METRICS[type].valueOf(after) !== null);
   const changed = new Set<TicketColumn>(
-    (Object.keys(after) as TicketColumn[]).filter(
-      (column) => before === null || !sameValue(before[column], after[column]),
-    ),
+    (Object.keys(after) as TicketColumn[]).filter((column) => !sameValue(before[column], after[column])),
   );
   const dimensionChanged = DIMENSION_NAMES.some((d) => changed.has(d));
   return METRIC_TYPES.filter((type) => {
     const metric = METRICS[type];
-    const counts = (before !== null && metric.valueOf(before) !== null) || metric.valueOf(after) !== null;
+    const counts = metric.valueOf(before) !== null || metric.valueOf(after) !== null;
     return counts && (dimensionChanged || metric.reads.some((c) => changed.has(c)));
   });
 }

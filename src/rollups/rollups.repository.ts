@@ -32,8 +32,13 @@ export class RollupsRepository {
    * same amounts, which cancel out and are not written.
    */
   async apply(manager: EntityManager, organizationId: number, changesTable: string): Promise<void> {
-    await manager.query(`SELECT pg_advisory_xact_lock_shared(${lockKey('$1')})`, [organizationId]);
-    await manager.query(upsertContributionsSql(`(SELECT * FROM ${changesTable})`, { presum: true }));
+    // Lock and upsert in one round trip (so without bound values; the id is an integer): the
+    // database runs them while the write's other listeners compute what they record.
+    if (!Number.isSafeInteger(organizationId)) throw new Error(`organization id ${organizationId} is not an integer`);
+    await manager.query(
+      `SELECT pg_advisory_xact_lock_shared(${lockKey(String(organizationId))});
+       ${upsertContributionsSql(`(SELECT * FROM ${changesTable})`, { presum: true })}`,
+    );
   }
 
   /**

@@ -17,6 +17,18 @@ export interface TicketRow {
 }
 
 /** The stored columns of a ticket's state with their SQL types, in table order, for `unnest` bulk statements. */
+export interface WriteOptions {
+  readonly skipDuplicates?: boolean;
+  readonly returning?: boolean;
+}
+
+/** A write's statement and its bound values (see TicketsRepository.prepareWrite). */
+export interface PreparedWrite {
+  readonly text: string;
+  readonly values: unknown[];
+  readonly returning: boolean;
+}
+
 export const STATE_COLUMNS = [
   ['external_id', 'varchar'],
   ['status', 'varchar'],
@@ -112,13 +124,27 @@ export class TicketsRepository {
    * external_id exists is left out. Returns the written rows when
    * `returning` (a single write answers with what was stored), otherwise none.
    */
-  async write(
+  write(
     manager: EntityManager,
     organizationId: number,
     rows: readonly TicketRow[],
     now: Date,
-    { skipDuplicates = false, returning = false } = {},
+    options: WriteOptions = {},
   ): Promise<Ticket[]> {
+    return this.run(manager, this.prepareWrite(organizationId, rows, now, options));
+  }
+
+  /**
+   * The statement of `write`, built apart from running it: a batch written in
+   * slices builds the next slice's statement (its array text is most of the
+   * service's work of a write) while the database runs the previous one.
+   */
+  prepareWrite(
+    organizationId: number,
+    rows: readonly TicketRow[],
+    now: Date,
+    { skipDuplicates = false, returning = false }: WriteOptions = {},
+  ): PreparedWrite {
     const params = new SqlParams();
     const org = `${params.add(organizationId)}::bigint`;
     const at = `${params.add(now)}::timestamptz`;
@@ -126,13 +152,11 @@ export class TicketsRepository {
     const names = ['organization_id', 'id', ...STATE_NAMES, 'updated_at'];
     const columns = names.join(', ');
     const written = `${org}, u.id, ${STATE_NAMES.map((c) => `u.${c}`).join(', ')}, ${at}`;
-    const { records } = await manager.queryRunner!.query(
-      `WITH input AS (SELECT * FROM ${input}),
+    const text = `WITH input AS (SELECT * FROM ${input}),
        inserted AS (
          INSERT INTO tickets (${columns})
          SELECT ${written} FROM input u WHERE u.is_new
-         ${skipDuplicates ? 'ON CONFLICT (organization_id, external_id) DO NOTHING' : ''}
-         RETURNING id),
+         ${skipDuplicates ? 'ON CONFLICT (organization_id, external_id) DO NOTHING RETURNING id' : ''}),
        -- The rows to update are locked by the caller: each one exists and is updated.
        updated AS (
          UPDATE tickets t SET ${STATE_NAMES.map((c) => `${c} = u.${c}`).join(', ')}, updated_at = ${at}
@@ -145,10 +169,13 @@ export class TicketsRepository {
        SELECT 1, ${written}
        FROM input u
        ${skipDuplicates ? 'WHERE NOT u.is_new OR u.id IN (SELECT id FROM inserted)' : ''}
-       ${returning ? `RETURNING sign, ${columns}` : ''}`,
-      params.values,
-      true,
-    );
+       ${returning ? `RETURNING sign, ${columns}` : ''}`;
+    return { text, values: params.values, returning };
+  }
+
+  /** Runs a prepared write in the transaction of `manager`. */
+  async run(manager: EntityManager, { text, values, returning }: PreparedWrite): Promise<Ticket[]> {
+    const { records } = await manager.queryRunner!.query(text, values, true);
     if (!returning) return [];
     return (records as (Ticket & { sign: number })[]).flatMap(({ sign, ...ticket }) => (sign === 1 ? [ticket] : []));
   }

@@ -24,6 +24,13 @@ import { decodeCursor, encodeCursor } from './ticket-cursor.js';
 export type TicketResource = Omit<Ticket, 'organization_id'>;
 
 const BULK_ATTEMPTS = 3;
+/**
+ * Items per statement of a bulk write: small enough that the first slice
+ * (applied before the database has anything to do) and the last (written
+ * after the service is done) are short, large enough that a statement's own
+ * cost stays small next to its rows'.
+ */
+const BULK_SLICE = 2_000;
 
 @Injectable()
 export class TicketsService {
@@ -127,10 +134,14 @@ export class TicketsService {
   }
 
   /**
-   * Locks the stored tickets the batch names, applies each item to its
-   * ticket (or to a new one), and writes them all in one statement. The
-   * changes are built from what was written rather than read back: a batch's
-   * answer is two counts.
+   * Locks the stored tickets the batch names, then applies the items to
+   * their tickets (or to new ones) and writes them in slices of BULK_SLICE:
+   * each slice is applied and its statement built while the database writes
+   * the one before, in the same transaction. An item that breaks a rule
+   * stops the writing, but every item is still checked, so the answer names
+   * every problem; the transaction then rolls back. The changes are built
+   * from what was written rather than read back: a batch's answer is two
+   * counts.
    */
   private async writeBatch(
     manager: EntityManager,
@@ -145,18 +156,29 @@ export class TicketsService {
         t,
       ]),
     );
-    const rows: TicketRow[] = [];
+    const changes: TicketChange[] = [];
     const errors: string[] = [];
-    items.forEach((item, index) => {
-      const before = (item.external_id && existing.get(item.external_id)) || null;
-      const result = applyTicketInput(before, item, now);
-      if (result.state === null) errors.push(...result.errors.map((e) => `tickets.${index}.${e}`));
-      else rows.push({ id: before?.id ?? randomUUID(), state: result.state, before });
-    });
-    if (errors.length > 0) throw invalid(errors);
-
-    await this.tickets.write(manager, organizationId, rows, now);
-    return rows.map(({ id, state, before }) => new TicketChange(before, storedTicket(organizationId, id, state, now)));
+    let writing: Promise<unknown> | null = null;
+    for (let start = 0; start < items.length; start += BULK_SLICE) {
+      const rows = applySlice(items, start, Math.min(start + BULK_SLICE, items.length), existing, now, errors);
+      if (errors.length > 0) continue;
+      const statement = this.tickets.prepareWrite(organizationId, rows, now);
+      await writing;
+      writing = this.tickets.run(manager, statement);
+      // TypeORM sends a statement a few promise steps after it is asked to: one turn of the event
+      // loop puts it on the wire before the next slice is worked on. It is awaited further down.
+      writing.catch(() => undefined);
+      await new Promise(setImmediate);
+      for (const { id, state, before } of rows)
+        changes.push(new TicketChange(before, storedTicket(organizationId, id, state, now)));
+    }
+    if (errors.length > 0) {
+      // The transaction rolls back; what the items broke is the answer, not how the last slice ended.
+      await writing?.catch(() => undefined);
+      throw invalid(errors);
+    }
+    await writing;
+    return changes;
   }
 
   /** Inside the transaction, once the rows are written: what listeners record commits with them. */
@@ -190,6 +212,30 @@ export class TicketsService {
       existing_id: existing?.id ?? null,
     });
   }
+}
+
+/**
+ * Applies items [start, end) to their stored tickets (by external_id) or to
+ * new ones; the rows to write, or, for an item that breaks a rule, its
+ * problems added to `errors`.
+ */
+function applySlice(
+  items: BulkTicketsDto['tickets'],
+  start: number,
+  end: number,
+  existing: ReadonlyMap<string, Ticket>,
+  now: Date,
+  errors: string[],
+): TicketRow[] {
+  const rows: TicketRow[] = [];
+  for (let index = start; index < end; index++) {
+    const item = items[index];
+    const before = (item.external_id && existing.get(item.external_id)) || null;
+    const result = applyTicketInput(before, item, now);
+    if (result.state === null) for (const e of result.errors) errors.push(`tickets.${index}.${e}`);
+    else rows.push({ id: before?.id ?? randomUUID(), state: result.state, before });
+  }
+  return rows;
 }
 
 function stateOrThrow(result: ReturnType<typeof applyTicketInput>): TicketState {

@@ -577,6 +577,28 @@ describe('validation and auth (API.md §1–§2)', () => {
       expect(await ticketRows(org)).toBe(0);
     });
 
+    it('refuses a batch of 10,000 whose rules break midway and at the end, naming both, and keeps what was stored', async () => {
+      const org = newOrganizationId();
+      const api = apiFor('agent', org);
+      const created = Date.now() - 5 * HOUR;
+      const stored = await api.post('/api/v1/tickets', buildTicket({ external_id: 'old', created_at: iso(created) }));
+      expect(stored.status, stored.text).toBe(201);
+      // A valid update and thousands of valid inserts come before the first item that breaks a rule.
+      const tickets: Record<string, unknown>[] = Array.from({ length: 10_000 }, (_, i) => ({ external_id: `m-${i}` }));
+      tickets[1] = { external_id: 'old', priority: stored.body.priority === 'urgent' ? 'low' : 'urgent' };
+      tickets[6_500] = { external_id: 'm-6500', created_at: iso(created), first_response_at: iso(created - 60_000) };
+      tickets[9_998] = { external_id: 'm-9998', status: 'open', resolved_at: iso(created) };
+      const body = expectError(
+        await api.post('/api/v1/tickets/bulk', { tickets }),
+        400,
+        'tickets.6500.first_response_at',
+        'tickets.9998.resolved_at',
+      );
+      expect(body.message).toHaveLength(2);
+      expect(await ticketRows(org)).toBe(1);
+      expect((await api.get(`/api/v1/tickets/${stored.body.id}`)).body).toEqual(stored.body);
+    });
+
     it('rejects two items sharing an external_id, naming both indexes, and writes nothing', async () => {
       const org = newOrganizationId();
       const api = apiFor('agent', org);
