@@ -70,17 +70,7 @@ export class RollupsRepository {
    * no organization, every one in turn, up to the first that differs.
    */
   async verify(organizationId: number | null): Promise<RollupMismatch | null> {
-    if (organizationId === null) {
-      // Organization by organization: each comparison stays on one organization's rows (one shard on Citus).
-      const organizations: { id: number }[] = await this.db.query(
-        `SELECT organization_id AS id FROM tickets UNION SELECT organization_id FROM ticket_rollups ORDER BY 1`,
-      );
-      for (const { id } of organizations) {
-        const mismatch = await this.verify(Number(id));
-        if (mismatch) return mismatch;
-      }
-      return null;
-    }
+    if (organizationId === null) return firstMismatch(this.db, 'ticket_rollups', (org) => this.verify(org));
     const params = new SqlParams();
     const org = params.add(organizationId);
     const where = (alias: string) => `${alias}.organization_id = ${org}`;
@@ -105,4 +95,24 @@ export class RollupsRepository {
       mismatches,
     };
   }
+}
+
+/**
+ * Verifies organization by organization, every one with tickets or rows in
+ * `table`, up to the first that differs: each comparison stays on one
+ * organization's rows (one shard on Citus).
+ */
+export async function firstMismatch<T>(
+  db: DataSource,
+  table: string,
+  verify: (organizationId: number) => Promise<T | null>,
+): Promise<T | null> {
+  const organizations: { id: string }[] = await db.query(
+    `SELECT organization_id AS id FROM tickets UNION SELECT organization_id FROM ${table} ORDER BY 1`,
+  );
+  for (const { id } of organizations) {
+    const mismatch = await verify(Number(id));
+    if (mismatch) return mismatch;
+  }
+  return null;
 }

@@ -9,7 +9,7 @@ import {
   upsertSketchesSql,
 } from '../metrics/sketch-lattice.js';
 import { SqlParams } from '../metrics/sql-params.js';
-import { lockKey } from './rollups.repository.js';
+import { firstMismatch, lockKey } from './rollups.repository.js';
 
 export type SlaTargets = Readonly<Record<Priority, number>>;
 
@@ -83,17 +83,7 @@ export class SketchesRepository {
    * turn, up to the first that differs.
    */
   async verify(organizationId: number | null): Promise<SketchMismatch | null> {
-    if (organizationId === null) {
-      // Organization by organization: each comparison stays on one organization's rows (one shard on Citus).
-      const organizations: { id: number }[] = await this.db.query(
-        `SELECT organization_id AS id FROM tickets UNION SELECT organization_id FROM ticket_sketches ORDER BY 1`,
-      );
-      for (const { id } of organizations) {
-        const mismatch = await this.verify(Number(id));
-        if (mismatch) return mismatch;
-      }
-      return null;
-    }
+    if (organizationId === null) return firstMismatch(this.db, 'ticket_sketches', (org) => this.verify(org));
     const params = new SqlParams();
     const org = params.add(organizationId);
     const where = (alias: string) => `${alias}.organization_id = ${org}`;
