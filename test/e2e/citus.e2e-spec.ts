@@ -65,7 +65,7 @@ describe('the invalidation outbox replay', () => {
     );
     await db.query(
       `INSERT INTO cache_invalidation_outbox (organization_id, scopes, created_at)
-       VALUES ($1, '{live}', '2025-01-02'), ($2, '{org,live}', '2025-01-01')`,
+       VALUES ($1, '{current}', '2025-01-02'), ($2, '{org,current}', '2025-01-01')`,
       [a, b],
     );
     const { calls, apply } = recorder();
