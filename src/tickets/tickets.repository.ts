@@ -27,6 +27,8 @@ export interface PreparedWrite {
   readonly text: string;
   readonly values: unknown[];
   readonly returning: boolean;
+  /** Stages the rows the write replaces (sign -1), run before it; null when it replaces none. */
+  readonly replaced: { readonly text: string; readonly values: unknown[] } | null;
 }
 
 export const STATE_COLUMNS = [
@@ -119,8 +121,8 @@ export class TicketsRepository {
    * Writes a batch in one statement: inserts the new rows (those without
    * `before`), updates the others, and stages the change in
    * TICKET_CHANGES_TABLE: each updated ticket's stored row as it was (sign
-   * -1, read in the same snapshot as the update, so it is the row replaced)
-   * and every written row (sign 1). With `skipDuplicates`, a new row whose
+   * -1, read by a statement of its own just before, while the caller holds
+   * the rows' locks) and every written row (sign 1). With `skipDuplicates`, a new row whose
    * external_id exists is left out. Returns the written rows when
    * `returning` (a single write answers with what was stored), otherwise none.
    */
@@ -163,18 +165,29 @@ export class TicketsRepository {
          FROM input u
          WHERE NOT u.is_new AND t.organization_id = ${org} AND t.id = u.id)
        INSERT INTO ${TICKET_CHANGES_TABLE} (sign, ${columns})
-       SELECT -1, ${names.map((c) => `o.${c}`).join(', ')}
-       FROM input u JOIN tickets o ON o.organization_id = ${org} AND o.id = u.id WHERE NOT u.is_new
-       UNION ALL
        SELECT 1, ${written}
        FROM input u
        ${skipDuplicates ? 'WHERE NOT u.is_new OR u.id IN (SELECT id FROM inserted)' : ''}
        ${returning ? `RETURNING sign, ${columns}` : ''}`;
-    return { text, values: params.values, returning };
+    const replacedIds = rows.filter((r) => r.before !== null).map((r) => r.id);
+    // Its own statement, before the write: a distributed database (Citus) runs
+    // the write's modifying CTEs before the rest of its statement, where a join
+    // on tickets would already see the new rows.
+    const replaced =
+      replacedIds.length === 0
+        ? null
+        : {
+            text: `INSERT INTO ${TICKET_CHANGES_TABLE} (sign, ${columns})
+                   SELECT -1, ${names.map((c) => `o.${c}`).join(', ')} FROM tickets o
+                   WHERE o.organization_id = $1::bigint AND o.id = ANY($2::uuid[])`,
+            values: [organizationId, arrayText(replacedIds)],
+          };
+    return { text, values: params.values, returning, replaced };
   }
 
   /** Runs a prepared write in the transaction of `manager`. */
-  async run(manager: EntityManager, { text, values, returning }: PreparedWrite): Promise<Ticket[]> {
+  async run(manager: EntityManager, { text, values, returning, replaced }: PreparedWrite): Promise<Ticket[]> {
+    if (replaced) await manager.queryRunner!.query(replaced.text, replaced.values);
     const { records } = await manager.queryRunner!.query(text, values, true);
     if (!returning) return [];
     return (records as (Ticket & { sign: number })[]).flatMap(({ sign, ...ticket }) => (sign === 1 ? [ticket] : []));
