@@ -1,5 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { upsertContributionsSql } from '../src/metrics/rollup-lattice.js';
+import { forEachTicketBatch } from './ticket-batches.js';
 
 export class CreateTicketRollups1764000000010 implements MigrationInterface {
   name = 'CreateTicketRollups1764000000010';
@@ -42,26 +43,7 @@ export class CreateTicketRollups1764000000010 implements MigrationInterface {
  * maintains the rollups starts after it.
  */
 export async function backfillRollups(queryRunner: QueryRunner, batch = 50_000): Promise<void> {
-  const organizations: { organization_id: number }[] = await queryRunner.query(
-    `SELECT DISTINCT organization_id FROM tickets ORDER BY 1`,
+  await forEachTicketBatch(queryRunner, batch, (source, values) =>
+    queryRunner.query(upsertContributionsSql(source), values),
   );
-  for (const { organization_id } of organizations) {
-    let after = '00000000-0000-0000-0000-000000000000';
-    for (;;) {
-      const [last]: { id: string | null }[] = await queryRunner.query(
-        `SELECT (SELECT id FROM (
-           SELECT id FROM tickets WHERE organization_id = $1 AND id > $2 ORDER BY id LIMIT ${batch}) batch
-         ORDER BY id DESC LIMIT 1)::text AS id`,
-        [organization_id, after],
-      );
-      if (last.id === null) break;
-      await queryRunner.query(
-        upsertContributionsSql(
-          `(SELECT tk.*, 1 AS sign FROM tickets tk WHERE tk.organization_id = $1 AND tk.id > $2 AND tk.id <= $3)`,
-        ),
-        [organization_id, after, last.id],
-      );
-      after = last.id;
-    }
-  }
 }

@@ -6,6 +6,7 @@ import {
   storeTargetsSql,
   upsertSketchesSql,
 } from '../src/metrics/sketch-lattice.js';
+import { forEachTicketBatch } from './ticket-batches.js';
 
 export class CreateTicketSketches1764000000020 implements MigrationInterface {
   name = 'CreateTicketSketches1764000000020';
@@ -54,30 +55,18 @@ export class CreateTicketSketches1764000000020 implements MigrationInterface {
  * It only reads the tickets.
  */
 export async function backfillSketches(queryRunner: QueryRunner, batch = 50_000): Promise<void> {
-  const organizations: { organization_id: number }[] = await queryRunner.query(
-    `SELECT DISTINCT organization_id FROM tickets ORDER BY 1`,
+  await forEachTicketBatch(
+    queryRunner,
+    batch,
+    (source, values) => queryRunner.query(upsertSketchesSql(source, FINEST_SKETCH_GRAIN), values),
+    {
+      before: async (organizationId) => {
+        const targets = storeTargetsSql(organizationId, DEFAULT_SLA_TARGETS);
+        await queryRunner.query(targets.text, targets.values);
+      },
+      after: async (organizationId) => {
+        for (const statement of coarserSketchesSql()) await queryRunner.query(statement, [organizationId]);
+      },
+    },
   );
-  for (const { organization_id } of organizations) {
-    const targets = storeTargetsSql(organization_id, DEFAULT_SLA_TARGETS);
-    await queryRunner.query(targets.text, targets.values);
-    let after = '00000000-0000-0000-0000-000000000000';
-    for (;;) {
-      const [last]: { id: string | null }[] = await queryRunner.query(
-        `SELECT (SELECT id FROM (
-           SELECT id FROM tickets WHERE organization_id = $1 AND id > $2 ORDER BY id LIMIT ${batch}) batch
-         ORDER BY id DESC LIMIT 1)::text AS id`,
-        [organization_id, after],
-      );
-      if (last.id === null) break;
-      await queryRunner.query(
-        upsertSketchesSql(
-          `(SELECT tk.*, 1 AS sign FROM tickets tk WHERE tk.organization_id = $1 AND tk.id > $2 AND tk.id <= $3)`,
-          FINEST_SKETCH_GRAIN,
-        ),
-        [organization_id, after, last.id],
-      );
-      after = last.id;
-    }
-    for (const statement of coarserSketchesSql()) await queryRunner.query(statement, [organization_id]);
-  }
 }
