@@ -1,6 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { contributionsSql, ROLLUP_KEY, upsertContributionsSql } from '../metrics/rollup-lattice.js';
-import { SqlParams } from '../metrics/sql-params.js';
 
 /**
  * Advisory lock class of the rollups and sketches: writers share it per
@@ -71,29 +70,13 @@ export class RollupsRepository {
    */
   async verify(organizationId: number | null): Promise<RollupMismatch | null> {
     if (organizationId === null) return firstMismatch(this.db, 'ticket_rollups', (org) => this.verify(org));
-    const params = new SqlParams();
-    const org = params.add(organizationId);
-    const where = (alias: string) => `${alias}.organization_id = ${org}`;
-    const key = ROLLUP_KEY.join(', ');
-    const [row] = await this.db.query(
-      `WITH expected AS (${contributionsSql(`(SELECT tk.*, 1 AS sign FROM tickets tk WHERE ${where('tk')})`)}),
-            stored AS (SELECT * FROM ticket_rollups s WHERE ${where('s')} AND (s.count <> 0 OR s.sum <> 0)),
-            diff AS (
-              SELECT ${key}, s.count::text AS stored_count, s.sum::text AS stored_sum,
-                     e.count::text AS expected_count, e.sum::text AS expected_sum
-              FROM expected e FULL JOIN stored s USING (${key})
-              WHERE s.count IS DISTINCT FROM e.count OR s.sum IS DISTINCT FROM e.sum)
-       SELECT d.*, count(*) OVER ()::int AS mismatches FROM diff d ORDER BY ${key} LIMIT 1`,
-      params.values,
-    );
-    if (!row) return null;
-    const { stored_count, stored_sum, expected_count, expected_sum, mismatches, ...rest } = row;
-    return {
-      key: rest,
-      stored: { count: stored_count, sum: stored_sum },
-      expected: { count: expected_count, sum: expected_sum },
-      mismatches,
-    };
+    return firstDifferentRow<RollupMismatch>(this.db, {
+      table: 'ticket_rollups',
+      key: ROLLUP_KEY,
+      values: ['count', 'sum'],
+      expected: (tickets) => contributionsSql(tickets),
+      organizationId,
+    });
   }
 }
 
@@ -115,4 +98,42 @@ export async function firstMismatch<T>(
     if (mismatch) return mismatch;
   }
   return null;
+}
+
+/**
+ * The first row of `table` (by `key`) whose `values` differ from what
+ * `expected` computes from the organization's tickets, with how many rows
+ * differ, or null when they agree: one statement, so one snapshot. Rows whose
+ * values are all 0 count as absent on both sides.
+ */
+export async function firstDifferentRow<T>(
+  db: DataSource,
+  spec: {
+    table: string;
+    key: readonly string[];
+    values: readonly string[];
+    /** SQL of the expected rows from `tickets`, a relation of the organization's tickets with a `sign`. */
+    expected: (tickets: string) => string;
+    organizationId: number;
+  },
+): Promise<T | null> {
+  const key = spec.key.join(', ');
+  const nonzero = (alias: string) => `(${spec.values.map((v) => `${alias}.${v} <> 0`).join(' OR ')})`;
+  const tickets = `(SELECT tk.*, 1 AS sign FROM tickets tk WHERE tk.organization_id = $1)`;
+  const [row] = await db.query(
+    `WITH expected AS (SELECT * FROM (${spec.expected(tickets)}) c WHERE ${nonzero('c')}),
+          stored AS (SELECT * FROM ${spec.table} s WHERE s.organization_id = $1 AND ${nonzero('s')}),
+          diff AS (
+            SELECT ${key},
+                   ${spec.values.map((v) => `s.${v}::text AS "stored.${v}", e.${v}::text AS "expected.${v}"`).join(', ')}
+            FROM expected e FULL JOIN stored s USING (${key})
+            WHERE ${spec.values.map((v) => `s.${v} IS DISTINCT FROM e.${v}`).join(' OR ')})
+     SELECT d.*, count(*) OVER ()::int AS mismatches FROM diff d ORDER BY ${key} LIMIT 1`,
+    [spec.organizationId],
+  );
+  if (!row) return null;
+  const { mismatches, ...columns } = row as Record<string, unknown> & { mismatches: number };
+  const side = (name: string) => Object.fromEntries(spec.values.map((v) => [v, columns[`${name}.${v}`]]));
+  const keyOnly = Object.fromEntries(Object.entries(columns).filter(([column]) => !column.includes('.')));
+  return { key: keyOnly, stored: side('stored'), expected: side('expected'), mismatches } as T;
 }

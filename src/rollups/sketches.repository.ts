@@ -8,8 +8,7 @@ import {
   storeTargetsSql,
   upsertSketchesSql,
 } from '../metrics/sketch-lattice.js';
-import { SqlParams } from '../metrics/sql-params.js';
-import { firstMismatch, lockKey } from './rollups.repository.js';
+import { firstDifferentRow, firstMismatch, lockKey } from './rollups.repository.js';
 
 export type SlaTargets = Readonly<Record<Priority, number>>;
 
@@ -84,31 +83,13 @@ export class SketchesRepository {
    */
   async verify(organizationId: number | null): Promise<SketchMismatch | null> {
     if (organizationId === null) return firstMismatch(this.db, 'ticket_sketches', (org) => this.verify(org));
-    const params = new SqlParams();
-    const org = params.add(organizationId);
-    const where = (alias: string) => `${alias}.organization_id = ${org}`;
-    const key = SKETCH_KEY.join(', ');
-    const [row] = await this.db.query(
-      `WITH expected AS (
-              SELECT * FROM (${sketchContributionsSql(`(SELECT tk.*, 1 AS sign FROM tickets tk WHERE ${where('tk')})`)}) c
-              WHERE c.count <> 0 OR c.within_target <> 0),
-            stored AS (SELECT * FROM ticket_sketches s WHERE ${where('s')} AND (s.count <> 0 OR s.within_target <> 0)),
-            diff AS (
-              SELECT ${key}, s.count::text AS stored_count, s.within_target::text AS stored_within,
-                     e.count::text AS expected_count, e.within_target::text AS expected_within
-              FROM expected e FULL JOIN stored s USING (${key})
-              WHERE s.count IS DISTINCT FROM e.count OR s.within_target IS DISTINCT FROM e.within_target)
-       SELECT d.*, count(*) OVER ()::int AS mismatches FROM diff d ORDER BY ${key} LIMIT 1`,
-      params.values,
-    );
-    if (!row) return null;
-    const { stored_count, stored_within, expected_count, expected_within, mismatches, ...rest } = row;
-    return {
-      key: rest,
-      stored: { count: stored_count, within_target: stored_within },
-      expected: { count: expected_count, within_target: expected_within },
-      mismatches,
-    };
+    return firstDifferentRow<SketchMismatch>(this.db, {
+      table: 'ticket_sketches',
+      key: SKETCH_KEY,
+      values: ['count', 'within_target'],
+      expected: (tickets) => sketchContributionsSql(tickets),
+      organizationId,
+    });
   }
 
   /** The targets the organization's counts were made with, or null when it has none stored. */
