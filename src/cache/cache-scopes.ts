@@ -20,11 +20,7 @@ export type Span = `m${string}` | `y${string}`;
  * as they are now, whatever their timestamps (`current`).
  */
 export type Scope =
-  | 'org'
-  | 'current'
-  | `section:${CacheSection}`
-  | `metric:${MetricType}`
-  | `metric:${MetricType}@${Span}`;
+  'org' | 'current' | `section:${CacheSection}` | `metric:${MetricType}` | `metric:${MetricType}@${Span}`;
 
 /**
  * Sections whose results also read the organization's tickets as they are

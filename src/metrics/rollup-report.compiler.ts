@@ -107,8 +107,11 @@ export function compileRollupReport(q: ReportQuery): CompiledQuery | null {
     const grains = ALIGNABLE.filter((g) => rollup.grains.includes(g));
     const onGrain = (g: number) => `coalesce(bool_and(${floorBin(g, 'b.bucket')} = b.bucket), true)`;
     const byGrain = (sql: (g: number) => string) =>
-      grains.length === 0 ? 'NULL::timestamptz' : `CASE g.grain ${grains.map((g) => `WHEN ${g} THEN ${sql(g)}`).join(' ')} END`;
-    const grain = grains.length === 0 ? '0' : `CASE ${grains.map((g) => `WHEN ${onGrain(g)} THEN ${g}`).join(' ')} ELSE 0 END`;
+      grains.length === 0
+        ? 'NULL::timestamptz'
+        : `CASE g.grain ${grains.map((g) => `WHEN ${g} THEN ${sql(g)}`).join(' ')} END`;
+    const grain =
+      grains.length === 0 ? '0' : `CASE ${grains.map((g) => `WHEN ${onGrain(g)} THEN ${g}`).join(' ')} ELSE 0 END`;
     return `alignment AS MATERIALIZED (
       SELECT CASE WHEN e.a < e.c THEN g.grain ELSE 0 END AS grain, e.a, e.c
       FROM (SELECT ${grain} AS grain FROM buckets b WHERE b.bucket > ${start} AND b.bucket < ${end}) g
