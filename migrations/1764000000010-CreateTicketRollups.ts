@@ -37,13 +37,17 @@ export class CreateTicketRollups1764000000010 implements MigrationInterface {
 }
 
 /**
- * Adds the rollups of the tickets already stored, organization by organization
- * in batches of at most `batch` consecutive ids, so no statement is huge. It
+ * Adds the rollups of the tickets already stored (`only`: of those rollups of
+ * the lattice alone), organization by organization in batches of at most
+ * `batch` consecutive ids, so no statement is huge. It
  * only reads the tickets, so writers are not blocked; the service that
  * maintains the rollups starts after it.
  */
-export async function backfillRollups(queryRunner: QueryRunner, batch = 50_000): Promise<void> {
+export async function backfillRollups(
+  queryRunner: QueryRunner,
+  { batch = 50_000, only }: { batch?: number; only?: readonly string[] } = {},
+): Promise<void> {
   await forEachTicketBatch(queryRunner, batch, (source, values) =>
-    queryRunner.query(upsertContributionsSql(source), values),
+    queryRunner.query(upsertContributionsSql(source, { only }), values),
   );
 }

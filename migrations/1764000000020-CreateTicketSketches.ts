@@ -61,8 +61,7 @@ export async function backfillSketches(queryRunner: QueryRunner, batch = 50_000)
     (source, values) => queryRunner.query(upsertSketchesSql(source, FINEST_SKETCH_GRAIN), values),
     {
       before: async (organizationId) => {
-        const targets = storeTargetsSql(organizationId, DEFAULT_SLA_TARGETS);
-        await queryRunner.query(targets.text, targets.values);
+        await queryRunner.query(storeTargetsSql(organizationId, DEFAULT_SLA_TARGETS));
       },
       after: async (organizationId) => {
         for (const statement of coarserSketchesSql()) await queryRunner.query(statement, [organizationId]);

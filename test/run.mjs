@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm test`: asks PostgreSQL and Redis first, then runs Vitest.
- * - Both answer: every project (unit, pulse, embedded), as CI runs it.
+ * - Both answer: every project (unit, pulse, cluster, embedded), as CI runs it.
  * - Either is missing: the `unit` and `embedded` projects, which need
  *   neither, and says so in its first and last lines.
  * - `--full` (`npm run test:full`) or PULSE_TEST_FULL=1: never skips; fails
@@ -106,7 +106,7 @@ const ownProjects = vitestArgs.some((arg) => arg.startsWith('--project'));
 const ran = ownProjects
   ? 'the projects named by --project'
   : everything
-    ? 'every project (unit, pulse, embedded)'
+    ? 'every project (unit, pulse, cluster, embedded)'
     : 'the unit and embedded projects (unit specs; core specs on PGlite with the in-process cache)';
 const skipped = everything
   ? ''

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { SHARED_CLUSTER_PORT, clusterSeedUrl, clusterToolsMissing } from './support/redis-cluster.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const env = {
@@ -23,7 +24,27 @@ const shared = { globals: true, root, testTimeout: 30_000, hookTimeout: 60_000 }
 const UNIT_SPECS_WITH_SERVICES = ['src/redis/deadline.spec.ts', 'src/database/pg-pool.spec.ts'];
 
 /**
- * Three projects; `npm test` (test/run.mjs) runs all three when PostgreSQL
+ * The specs that run again with REDIS_MODE=cluster, two or more instances on
+ * a Redis Cluster the project starts (cluster-global-setup.ts), beside the
+ * cluster's own specs.
+ */
+const CLUSTER_SPECS = [
+  'test/e2e/cache.e2e-spec.ts',
+  'test/e2e/rate-limit.e2e-spec.ts',
+  'test/e2e/realtime.e2e-spec.ts',
+  'test/cluster/*.cluster-spec.ts',
+];
+
+/** The cluster project needs the machine's redis-server and redis-cli; without them it is left out, and said so. */
+const clusterMissing = clusterToolsMissing();
+if (clusterMissing) {
+  process.stderr.write(
+    `pulse tests: SKIPPED the cluster project (Redis Cluster specs): ${clusterMissing}; install Redis 7 (redis-server, redis-cli) to run it.\n`,
+  );
+}
+
+/**
+ * Four projects; `npm test` (test/run.mjs) runs all three when PostgreSQL
  * and Redis answer, and `unit` and `embedded` alone when they do not.
  * - `unit`: the unit specs beside the code, which need no service.
  * - `pulse`: every end-to-end spec and the unit specs listed above, against
@@ -31,6 +52,12 @@ const UNIT_SPECS_WITH_SERVICES = ['src/redis/deadline.spec.ts', 'src/database/pg
  *   TEST_DATABASE_URL / TEST_REDIS_URL; test/run.mjs probes the same
  *   defaults). Each e2e test makes its own organization, so files run in
  *   parallel without truncating anything.
+ * - `cluster`: the cache, rate-limit and realtime specs again, and the
+ *   Redis Cluster specs (no cross-slot command, failover), with
+ *   REDIS_MODE=cluster on a cluster of six redis-servers on
+ *   TEST_REDIS_CLUSTER_PORT (7101)…+5; the failover spec starts its own on
+ *   TEST_REDIS_FAILOVER_CLUSTER_PORT (7111)…+5. Left out, with a message,
+ *   when redis-server or redis-cli is missing.
  * - `embedded`: the core specs (time series, cache semantics,
  *   read-your-writes, tickets, approximate percentiles) again in embedded mode, on a PGlite of the
  *   run's own and the in-process cache, as `npm run demo` runs.
@@ -60,6 +87,24 @@ export default defineConfig({
           },
         },
       },
+      ...(clusterMissing
+        ? []
+        : [
+            {
+              test: {
+                ...shared,
+                name: 'cluster',
+                include: CLUSTER_SPECS,
+                globalSetup: ['test/support/cluster-global-setup.ts'],
+                env: {
+                  ...env,
+                  DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pulse_test',
+                  REDIS_MODE: 'cluster',
+                  REDIS_URL: clusterSeedUrl(SHARED_CLUSTER_PORT),
+                },
+              },
+            },
+          ]),
       {
         test: {
           ...shared,

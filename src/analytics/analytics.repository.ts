@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { ANALYTICS_CONNECTION } from '../database/database-options.js';
+import { ANALYTICS_CONNECTION, GENERIC_PLANS } from '../database/database-options.js';
 import type { GroupingName, Priority } from '../metrics/dimensions.js';
 import {
   compileBacklog,
@@ -17,6 +17,8 @@ import { compileQueue, type QueueCutoffs, type QueueRow } from '../metrics/queue
 import { compileSketchReport, type SketchReportRow } from '../metrics/sketch-report.compiler.js';
 import type { CompiledQuery } from '../metrics/sql-params.js';
 import { Telemetry } from '../observability/telemetry.service.js';
+import { AppConfig } from '../config/app-config.js';
+import { PreparedStatements } from './prepared-statements.js';
 
 /** Count and value sum of the tickets under one value of a grouping. */
 export interface GroupFacts {
@@ -34,12 +36,21 @@ interface Queryable {
   query(text: string, values?: unknown[]): Promise<unknown>;
 }
 
+type PlanCacheMode = 'force_generic_plan' | 'auto';
+
 /** The analytics reads, on whatever runs their SQL. */
 export class AnalyticsReader {
+  /** The `plan_cache_mode` in force in a snapshot's transaction; null outside one. */
+  private mode: PlanCacheMode | null;
+
   constructor(
     private readonly queryable: Queryable,
     protected readonly telemetry: Telemetry,
-  ) {}
+    protected readonly statements: PreparedStatements,
+    inSnapshot = false,
+  ) {
+    this.mode = inSnapshot ? 'force_generic_plan' : null;
+  }
 
   async series(query: SeriesQuery): Promise<BucketRow[]> {
     return (await this.report({ ...query, groupBy: [] })).buckets;
@@ -86,16 +97,35 @@ export class AnalyticsReader {
     return this.run<QueueRow>(compileQueue(organizationId, cutoffs));
   }
 
-  async run<T>({ text, values }: CompiledQuery): Promise<T[]> {
+  async run<T>(query: CompiledQuery): Promise<T[]> {
     const stop = this.telemetry.queryLatency.startTimer();
     try {
-      const rows = (await this.queryable.query(text, values)) as T[];
+      const rows = (await this.execute(query)) as T[];
       stop({ outcome: 'ok' });
       return rows;
     } catch (error) {
       stop({ outcome: 'error' });
       throw error;
     }
+  }
+
+  /**
+   * A reusable query as a named statement (its generic plan reused, see
+   * prepared-statements.ts); any other planned for its values. In a
+   * snapshot the transaction's `plan_cache_mode` is switched when the kind
+   * of statement changes (a dashboard with no raw fallback never switches).
+   */
+  protected async execute({ text, values, reusable }: CompiledQuery): Promise<unknown> {
+    const name = reusable ? this.statements.nameOf(text) : undefined;
+    if (this.mode !== null && this.statements.enabled) {
+      const wanted: PlanCacheMode = name ? 'force_generic_plan' : 'auto';
+      if (this.mode !== wanted) {
+        await this.queryable.query(`SET LOCAL plan_cache_mode = ${wanted}`);
+        this.mode = wanted;
+      }
+    }
+    // node-postgres takes a query config ({ name, text }) where TypeORM passes a string through.
+    return this.queryable.query(name ? ({ name, text } as unknown as string) : text, values);
   }
 }
 
@@ -109,8 +139,35 @@ export class AnalyticsRepository extends AnalyticsReader {
   constructor(
     @InjectDataSource(ANALYTICS_CONNECTION) private readonly db: DataSource,
     telemetry: Telemetry,
+    config: AppConfig,
   ) {
-    super(db, telemetry);
+    // Named statements only where the pool's connections reuse generic plans (database-options.ts).
+    super(
+      db,
+      telemetry,
+      new PreparedStatements(
+        String((db.options.extra as { options?: string } | undefined)?.options ?? '').includes(GENERIC_PLANS)
+          ? config.analyticsPreparedStatements
+          : 0,
+      ),
+    );
+  }
+
+  /**
+   * Outside a snapshot, a statement that is not prepared runs in a
+   * transaction of its own whose `plan_cache_mode` is `auto`, planned for its
+   * values as without prepared statements: these are the raw scans, whose
+   * best plan depends on the range and filters, and which take far longer
+   * than the two statements this adds.
+   */
+  protected override async execute(query: CompiledQuery): Promise<unknown> {
+    if (!this.statements.enabled || (query.reusable && this.statements.nameOf(query.text))) {
+      return super.execute(query);
+    }
+    return this.db.transaction(async (manager) => {
+      await manager.query('SET LOCAL plan_cache_mode = auto');
+      return manager.query(query.text, query.values);
+    });
   }
 
   /**
@@ -123,7 +180,7 @@ export class AnalyticsRepository extends AnalyticsReader {
   snapshot<T>(work: (reader: AnalyticsReader) => Promise<T>): Promise<T> {
     return this.db.transaction('REPEATABLE READ', async (manager) => {
       await manager.query('SET TRANSACTION READ ONLY');
-      return work(new AnalyticsReader(manager, this.telemetry));
+      return work(new AnalyticsReader(manager, this.telemetry, this.statements, true));
     });
   }
 }

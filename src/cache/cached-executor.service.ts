@@ -83,7 +83,8 @@ export class CachedExecutor {
     const startedAt = this.clock.now().getTime();
     // Period ranges end at the next whole minute: the same request resolves alike until then.
     const validUntil = Math.ceil(startedAt / 60_000) * 60_000;
-    if (request.fresh && !request.prepaid) await this.forced.charge(organizationId);
+    // A forced computation's charge and the generations are read at once: one round trip's wait, not two.
+    const charged = request.fresh && !request.prepaid ? this.forced.charge(organizationId) : undefined;
     const digest = digestOf(request.query);
     const local = `${organizationId}|${section}|${digest}`;
     const scopes = scopesOf(section, request);
@@ -91,12 +92,17 @@ export class CachedExecutor {
     // The generations (and, unless forced, the entry under them) in one read.
     let found: { tag: string; value: string | null } | null = null;
     if (this.invalidator.inSync()) {
-      const read = await this.retryOnce(() =>
-        request.fresh
-          ? this.store.generations(organizationId, scopes).then((tag) => ({ tag, value: null }))
-          : this.store.lookup(organizationId, scopes, entryPrefix),
-      );
+      const [, read] = await Promise.all([
+        charged,
+        this.retryOnce(() =>
+          request.fresh
+            ? this.store.generations(organizationId, scopes).then((tag) => ({ tag, value: null }))
+            : this.store.lookup(organizationId, scopes, entryPrefix),
+        ),
+      ]);
       found = read === UNREACHABLE ? null : read;
+    } else {
+      await charged;
     }
     // Without generations nothing may be read, stored or shared across a write.
     if (found === null) return this.finish(section, { ...(await this.computeFresh(local, request)), cache: 'ERROR' });
@@ -114,7 +120,9 @@ export class CachedExecutor {
 
     if (request.fresh) {
       const result = await this.computeFresh(local, request);
-      await this.save(organizationId, key, result, member);
+      // Stored once the answer is on its way (its write and round trip are not the client's wait): any
+      // later request on this instance finds it, its lookup sent after this store on the same connection.
+      setImmediate(() => void this.save(organizationId, key, result, member));
       return this.finish(section, { ...result, cache: 'BYPASS' }, organizationId, 'misses');
     }
 

@@ -8,7 +8,7 @@ import { Telemetry } from '../observability/telemetry.service.js';
 import { callerTracker, limitKey } from '../rate-limit/rate-limit-keys.js';
 import { RateLimiter, type RateLimitDecision } from '../rate-limit/rate-limiter.js';
 import { RedisHealth } from '../redis/redis-health.js';
-import { defineScript } from '../redis/redis-script.js';
+import { LUA_INCARNATION, defineScript } from '../redis/redis-script.js';
 import { CacheInvalidator } from './cache-invalidator.service.js';
 import { CacheKeys } from './cache-keys.js';
 import type { CacheSection, Scope } from './cache-scopes.js';
@@ -54,7 +54,8 @@ local n = redis.call('INCR', KEYS[1])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
 if n > tonumber(ARGV[2]) then return {n, ttl, false} end
-local tag = ARGV[4]
+${LUA_INCARNATION}
+local tag = incarnation
 for i = 3, #KEYS do tag = tag .. '.' .. (redis.call('GET', KEYS[i]) or '0') end
 local value = redis.call('GET', ARGV[3] .. tag)
 if value then redis.call('HINCRBY', KEYS[2], 'hits', 1) end
@@ -130,12 +131,7 @@ export class CachedReads {
             this.keys.counters(address.organizationId),
             ...address.scopes.map((scope) => this.keys.generation(address.organizationId, scope)),
           ],
-          [
-            this.windowMs,
-            this.limit,
-            this.keys.entry(address.organizationId, address.section, address.digest, ''),
-            redis.incarnation,
-          ],
+          [this.windowMs, this.limit, this.keys.entry(address.organizationId, address.section, address.digest, '')],
         ),
       )) as [number, number, Buffer | null];
     } catch {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import { RedisHealth } from '../redis/redis-health.js';
-import { defineScript } from '../redis/redis-script.js';
+import { LUA_INCARNATION, defineScript } from '../redis/redis-script.js';
 import { CacheKeys } from './cache-keys.js';
 import type { Scope } from './cache-scopes.js';
 import { CacheStore } from './cache-store.js';
@@ -9,25 +9,41 @@ import { CacheStore } from './cache-store.js';
 const UNLOCK_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
 /**
- * KEYS[1] the organization's counters, KEYS[2..] the generations; ARGV[1] the
- * incarnation, ARGV[2] the entry key without its tag (in the same slot).
+ * KEYS[1] the organization's counters, KEYS[2..] the generations; ARGV[1]
+ * the entry key without its tag (in the same slot). The tag starts with the
+ * incarnation of the server that runs the script, read in the same atomic
+ * step as the generations (see README: failover).
  */
 const LOOKUP_SCRIPT = `
-local tag = ARGV[1]
+${LUA_INCARNATION}
+local tag = incarnation
 for i = 2, #KEYS do tag = tag .. '.' .. (redis.call('GET', KEYS[i]) or '0') end
-local value = redis.call('GET', ARGV[2] .. tag)
+local value = redis.call('GET', ARGV[1] .. tag)
 if value then redis.call('HINCRBY', KEYS[1], 'hits', 1) end
 return {tag, value}`;
+
+/**
+ * The tag, as the lookup script builds it, without reading an entry. KEYS[1]
+ * (the organization's counters, not read) names the organization's slot even
+ * when no generation is asked for, so the incarnation is always that slot's.
+ */
+const GENERATIONS_SCRIPT = `
+${LUA_INCARNATION}
+local tag = incarnation
+for i = 2, #KEYS do tag = tag .. '.' .. (redis.call('GET', KEYS[i]) or '0') end
+return tag`;
 
 /**
  * The cache's storage on Redis. Every call goes through RedisHealth, which
  * gives it its deadline, fails it at once while Redis is down, and learns
  * from it whether Redis answers; the tag of every result starts with the
- * incarnation RedisHealth read from the server.
+ * incarnation of the server that holds its generations, read by the same
+ * script that reads them.
  */
 @Injectable()
 export class RedisCacheStore extends CacheStore {
   private readonly lookupScript: (keys: readonly string[], args: readonly string[]) => Promise<[string, string | null]>;
+  private readonly generationsScript: (keys: readonly string[], args: readonly string[]) => Promise<string>;
 
   constructor(
     private readonly redis: RedisHealth,
@@ -35,6 +51,7 @@ export class RedisCacheStore extends CacheStore {
   ) {
     super();
     this.lookupScript = defineScript(redis.client, 'pulseCacheLookup', LOOKUP_SCRIPT);
+    this.generationsScript = defineScript(redis.client, 'pulseGenerations', GENERATIONS_SCRIPT);
   }
 
   /** The generations, the entry and the hit count in one script: one round trip. */
@@ -46,17 +63,19 @@ export class RedisCacheStore extends CacheStore {
     const [tag, value] = await this.redis.call(() =>
       this.lookupScript(
         [this.keys.counters(organizationId), ...scopes.map((scope) => this.keys.generation(organizationId, scope))],
-        [this.redis.incarnation, entryPrefix],
+        [entryPrefix],
       ),
     );
     return { tag, value };
   }
 
   async generations(organizationId: number, scopes: readonly Scope[]): Promise<string> {
-    const values = await this.redis.call((r) =>
-      r.mget(scopes.map((scope) => this.keys.generation(organizationId, scope))),
+    return this.redis.call(() =>
+      this.generationsScript(
+        [this.keys.counters(organizationId), ...scopes.map((scope) => this.keys.generation(organizationId, scope))],
+        [],
+      ),
     );
-    return [this.redis.incarnation, ...values.map((v) => v ?? '0')].join('.');
   }
 
   async bump(organizationId: number, scopes: readonly Scope[]): Promise<void> {
@@ -111,7 +130,7 @@ export class RedisCacheStore extends CacheStore {
 }
 
 /** Runs a pipeline and fails if any of its commands failed. */
-async function exec(pipeline: ReturnType<Redis['pipeline']>): Promise<void> {
+async function exec(pipeline: ChainableCommander): Promise<void> {
   const results = await pipeline.exec();
   const failed = results?.find(([error]) => error);
   if (!results || failed) throw failed?.[0] ?? new Error('pipeline was not executed');

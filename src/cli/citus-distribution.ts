@@ -76,7 +76,8 @@ export async function distributeByOrganization(
   return { citusVersion, workers, distributed, alreadyDistributed, leftLocal };
 }
 
-async function citusVersionOf(db: Queryable): Promise<string | null> {
+/** The installed Citus extension's version, or null on plain PostgreSQL. */
+export async function citusVersionOf(db: Queryable): Promise<string | null> {
   const { rows } = await db.query<{ extversion: string }>(
     `SELECT extversion FROM pg_extension WHERE extname = 'citus'`,
   );

@@ -50,6 +50,16 @@ describe('time', () => {
     expect(formatTimestamp(new Date('2025-03-30T01:30:00Z'), 'Europe/Berlin')).toBe('2025-03-30T03:30:00+02:00');
   });
 
+  it('writes an instant asked for again in each zone as the first time (remembered per zone)', () => {
+    const instant = new Date('2025-03-30T01:30:00Z');
+    for (let round = 0; round < 2; round++) {
+      expect(formatTimestamp(instant, 'Asia/Kathmandu')).toBe('2025-03-30T07:15:00+05:45');
+      expect(formatTimestamp(instant, 'Europe/Berlin')).toBe('2025-03-30T03:30:00+02:00');
+      expect(formatTimestamp(instant, 'America/St_Johns')).toBe('2025-03-29T23:00:00-02:30');
+      expect(formatTimestamp(new Date(instant.getTime() + 1), 'Asia/Kathmandu')).toBe('2025-03-30T07:15:00.001+05:45');
+    }
+  });
+
   it('rounds a period’s end up to the next whole minute', () => {
     const { start, end } = periodRange('24h', new Date('2025-01-01T10:00:30.500Z'));
     expect(end.toISOString()).toBe('2025-01-01T10:01:00.000Z');

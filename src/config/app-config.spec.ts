@@ -67,6 +67,43 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ ...required, RATE_LIMIT_EXPORTS: 'ten' })).toThrow(/RATE_LIMIT_EXPORTS/);
   });
 
+  it('reads REDIS_MODE: single by default; in cluster mode REDIS_URL lists the seed nodes', () => {
+    expect(parseConfig(required)).toMatchObject({ redisMode: 'single', redisClusterNodes: [] });
+    const cluster = parseConfig({
+      ...required,
+      REDIS_MODE: 'cluster',
+      REDIS_URL: 'redis://10.0.0.1:7000, rediss://user:p%40ss@10.0.0.2:7001/0,redis://cache.internal',
+    });
+    expect(cluster.redisMode).toBe('cluster');
+    expect(cluster.redisClusterNodes).toEqual([
+      { host: '10.0.0.1', port: 7000, tls: false },
+      { host: '10.0.0.2', port: 7001, username: 'user', password: 'p@ss', tls: true },
+      { host: 'cache.internal', port: 6379, tls: false },
+    ]);
+    // The contract's own example (API.md §6).
+    expect(
+      parseConfig({ ...required, REDIS_MODE: 'cluster', REDIS_URL: 'redis://10.0.0.1:7000,10.0.0.2:7000' })
+        .redisClusterNodes,
+    ).toEqual([
+      { host: '10.0.0.1', port: 7000, tls: false },
+      { host: '10.0.0.2', port: 7000, tls: false },
+    ]);
+    expect(messageOf(() => parseConfig({ ...required, REDIS_MODE: 'sentinel' }))).toContain(
+      'REDIS_MODE must be one of single, cluster',
+    );
+    const bad = messageOf(() =>
+      parseConfig({ ...required, REDIS_MODE: 'cluster', REDIS_URL: 'redis://a:7000,http://:secret@b:7000' }),
+    );
+    expect(bad).toContain('REDIS_URL entry 2 must start with redis:// or rediss://');
+    expect(bad).not.toContain('secret');
+    expect(
+      messageOf(() => parseConfig({ ...required, REDIS_MODE: 'cluster', REDIS_URL: 'redis://a:7000/3' })),
+    ).toContain('a Redis Cluster has database 0 only');
+    expect(messageOf(() => parseConfig({ ...required, REDIS_MODE: 'cluster', REDIS_URL: '' }))).toContain(
+      'REDIS_URL is required',
+    );
+  });
+
   it('names every missing or bad variable in one error', () => {
     const attempt = () => parseConfig({ PORT: 'eighty', CACHE_TTL_SECONDS: '0', REDIS_URL: 'http://x' });
     expect(attempt).toThrow(ConfigError);

@@ -1,6 +1,17 @@
 import { existsSync } from 'node:fs';
-import { isIP } from 'node:net';
 import type { Priority } from '../metrics/dimensions.js';
+import {
+  boolean,
+  clusterNodes,
+  decimal,
+  integer,
+  matching,
+  oneOf,
+  origins,
+  slaTargets,
+  trustedProxies,
+  url,
+} from './env-values.js';
 
 export type NodeEnv = 'development' | 'test' | 'production';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -30,11 +41,19 @@ export abstract class AppConfig {
   declare readonly databasePoolSize: number;
   declare readonly databaseConnectTimeoutMs: number;
   declare readonly analyticsStatementTimeoutMs: number;
+  declare readonly analyticsPreparedStatements: number;
   /** Bounds of a ticket write's transaction: how long a statement may run, and wait for a lock. */
   declare readonly writeStatementTimeoutMs: number;
   declare readonly writeLockTimeoutMs: number;
   declare readonly migrationsRun: boolean;
+  /**
+   * `single`: one Redis at `redisUrl`. `cluster`: a Redis Cluster, whose seed
+   * nodes `REDIS_URL` lists (comma-separated); the client finds the others.
+   */
+  declare readonly redisMode: RedisMode;
   declare readonly redisUrl: string;
+  /** Cluster mode: the seed nodes of REDIS_URL, in order (empty in single mode). */
+  declare readonly redisClusterNodes: readonly RedisNode[];
   declare readonly redisKeyPrefix: string;
   declare readonly redisCommandTimeoutMs: number;
   declare readonly jwtSecret: string;
@@ -65,14 +84,23 @@ export abstract class AppConfig {
   declare readonly trustProxy: boolean | number | readonly string[];
 }
 
+export type RedisMode = 'single' | 'cluster';
+
+/** One seed node of a Redis Cluster, with the credentials its URL carries. */
+export interface RedisNode {
+  readonly host: string;
+  readonly port: number;
+  readonly username?: string;
+  readonly password?: string;
+  readonly tls: boolean;
+}
+
 export class ConfigError extends Error {}
 
 /** SLA_FIRST_RESPONSE_HOURS when unset (API.md §4.4). */
 export const DEFAULT_SLA_TARGETS: Readonly<Record<Priority, number>> = { urgent: 1, high: 4, medium: 8, low: 24 };
 
 type Env = Record<string, string | undefined>;
-
-const PRIORITIES: readonly Priority[] = ['low', 'medium', 'high', 'urgent'];
 
 /**
  * Parses the environment into an AppConfig, collecting every problem so one
@@ -115,11 +143,15 @@ export function parseConfig(env: Env): AppConfig {
     // Embedded: one session serves every connection in turn, so opening one may wait for a long read.
     databaseConnectTimeoutMs: read('DATABASE_CONNECT_TIMEOUT_MS', embedded ? 30_000 : 5000, integer(100, 600_000)),
     analyticsStatementTimeoutMs: read('ANALYTICS_STATEMENT_TIMEOUT_MS', 15_000, integer(100, 3_600_000)),
+    // Embedded: PGlite is one session for every connection, so one connection's statement names would clash with another's.
+    analyticsPreparedStatements: embedded ? 0 : read('ANALYTICS_PREPARED_STATEMENTS', 32, integer(0, 1000)),
     // Embedded: PGlite (WebAssembly, one session for every connection) is slower; give a large batch room.
     writeStatementTimeoutMs: read('WRITE_STATEMENT_TIMEOUT_MS', embedded ? 30_000 : 5000, integer(100, 3_600_000)),
     writeLockTimeoutMs: read('WRITE_LOCK_TIMEOUT_MS', 3000, integer(100, 3_600_000)),
     migrationsRun: read('MIGRATIONS_RUN', embedded, boolean),
-    redisUrl: embedded ? '' : read('REDIS_URL', undefined, url(['redis:', 'rediss:'])),
+    redisMode: read('REDIS_MODE', 'single', oneOf(['single', 'cluster'] as const)),
+    redisUrl: '',
+    redisClusterNodes: [] as RedisNode[],
     redisKeyPrefix: read(
       'REDIS_KEY_PREFIX',
       'pulse',
@@ -143,6 +175,15 @@ export function parseConfig(env: Env): AppConfig {
     socketMaxUnsentBytes: read('SOCKET_MAX_UNSENT_BYTES', 1_048_576, integer(65_536, 1_073_741_824)),
     trustProxy: read('TRUST_PROXY', false, trustedProxies),
   };
+
+  if (!embedded) {
+    if (config.redisMode === 'cluster') {
+      config.redisClusterNodes = read('REDIS_URL', undefined, clusterNodes);
+      config.redisUrl = env.REDIS_URL?.trim() ?? '';
+    } else {
+      config.redisUrl = read('REDIS_URL', undefined, url(['redis:', 'rediss:']));
+    }
+  }
 
   if (problems.length > 0) {
     const hint = problems.some((p) => p.startsWith('DATABASE_URL is required'))
@@ -168,115 +209,4 @@ export function loadConfig(settings: { defaults?: Env; fixed?: Env } = {}): AppC
 export function withEmbeddedDatabase(config: AppConfig, databaseUrl: string, jwtSecret: string): AppConfig {
   // AppConfig is declared as a class for injection; its values are plain frozen objects.
   return Object.freeze(Object.assign({}, config, { databaseUrl, jwtSecret }));
-}
-
-function oneOf<const T extends string>(allowed: readonly T[]) {
-  return (raw: string): T => {
-    if (!(allowed as readonly string[]).includes(raw)) throw new Error(`must be one of ${allowed.join(', ')}`);
-    return raw as T;
-  };
-}
-
-function integer(min: number, max: number) {
-  return (raw: string): number => {
-    if (!/^-?\d+$/.test(raw)) throw new Error('must be an integer');
-    const value = Number(raw);
-    if (value < min || value > max) throw new Error(`must be between ${min} and ${max}`);
-    return value;
-  };
-}
-
-function decimal(min: number, max: number) {
-  return (raw: string): number => {
-    if (!/^\d+(\.\d+)?$/.test(raw)) throw new Error('must be a number');
-    const value = Number(raw);
-    if (value < min || value > max) throw new Error(`must be between ${min} and ${max}`);
-    return value;
-  };
-}
-
-function boolean(raw: string): boolean {
-  if (['true', '1', 'yes'].includes(raw.toLowerCase())) return true;
-  if (['false', '0', 'no'].includes(raw.toLowerCase())) return false;
-  throw new Error('must be true or false');
-}
-
-function url(protocols: string[]) {
-  return (raw: string): string => {
-    let parsed: URL;
-    try {
-      parsed = new URL(raw);
-    } catch {
-      throw new Error('must be a URL');
-    }
-    if (!protocols.includes(parsed.protocol)) throw new Error(`must start with ${protocols.join(' or ')}//`);
-    return raw;
-  };
-}
-
-function matching(pattern: RegExp, rule: string) {
-  return (raw: string): string => {
-    if (!pattern.test(raw)) throw new Error(rule);
-    return raw;
-  };
-}
-
-function origins(raw: string): string[] {
-  return raw.split(',').map((origin, index) => {
-    const value = origin.trim();
-    let parsed: URL | null = null;
-    try {
-      parsed = new URL(value);
-    } catch {
-      // Reported below without the value.
-    }
-    if (parsed?.origin !== value) {
-      throw new Error(
-        `entry ${index + 1} is not an origin (scheme://host[:port] only, such as https://wall.example.com)`,
-      );
-    }
-    return value;
-  });
-}
-
-const PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
-
-/** `false`, `true`, a hop count, or a comma list of addresses, CIDR ranges and the names above. */
-function trustedProxies(raw: string): boolean | number | string[] {
-  if (/^(true|false)$/i.test(raw)) return raw.toLowerCase() === 'true';
-  if (/^\d+$/.test(raw)) {
-    const hops = Number(raw);
-    if (hops > 100) throw new Error('must be a hop count of at most 100');
-    return hops === 0 ? false : hops;
-  }
-  return raw.split(',').map((entry, index) => {
-    const value = entry.trim();
-    if (!PROXY_RANGES.includes(value) && !isAddressOrRange(value)) {
-      throw new Error(`entry ${index + 1} is not an IP address, a CIDR range or one of ${PROXY_RANGES.join(', ')}`);
-    }
-    return value;
-  });
-}
-
-function isAddressOrRange(value: string): boolean {
-  const [address, prefix, extra] = value.split('/');
-  const version = isIP(address);
-  if (version === 0 || extra !== undefined) return false;
-  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
-}
-
-function slaTargets(raw: string): Record<Priority, number> {
-  const targets: Partial<Record<Priority, number>> = {};
-  for (const part of raw.split(',')) {
-    const [name, hours, extra] = part.split('=').map((s) => s.trim());
-    if (!PRIORITIES.includes(name as Priority) || extra !== undefined) {
-      throw new Error(`must be priority=hours pairs for ${PRIORITIES.join(', ')}`);
-    }
-    const value = Number(hours);
-    if (hours === '' || !Number.isFinite(value) || value <= 0) throw new Error(`has a bad target for ${name}`);
-    targets[name as Priority] = value;
-  }
-  const missing = PRIORITIES.filter((p) => targets[p] === undefined);
-  if (missing.length > 0) throw new Error(`is missing ${missing.join(', ')}`);
-  return targets as Record<Priority, number>;
 }

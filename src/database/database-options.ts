@@ -1,9 +1,50 @@
+import pg from 'pg';
 import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig } from '../config/app-config.js';
 import { MIGRATIONS } from '../../migrations/index.js';
+import { citusVersionOf } from '../cli/citus-distribution.js';
 import { Ticket } from '../tickets/ticket.entity.js';
+import { FAST_TIMESTAMPTZ_TYPES } from './timestamptz.js';
 
 export const ANALYTICS_CONNECTION = 'analytics';
+
+/** The analytics connections' setting under which prepared statements reuse a generic plan. */
+export const GENERIC_PLANS = '-c plan_cache_mode=force_generic_plan';
+
+/**
+ * Whether the analytics connections may prepare statements with generic
+ * plans: asked for (ANALYTICS_PREPARED_STATEMENTS > 0, never in embedded
+ * mode), and the database is not Citus. Citus cannot make a distributed plan
+ * of a report's generic plan ("could not create distributed plan": the
+ * organization is a parameter it must know to route the statement), so there
+ * every statement is planned for its values. A database that cannot be asked
+ * at boot gets no prepared statements either: correct everywhere, only slower.
+ */
+export function genericPlansAllowed(config: AppConfig): Promise<boolean> {
+  // Asked once per configuration: the analytics pool and the rollups' maintenance both need the answer at boot.
+  let answer = askedFor.get(config);
+  if (!answer) askedFor.set(config, (answer = askDatabase(config)));
+  return answer;
+}
+
+const askedFor = new WeakMap<AppConfig, Promise<boolean>>();
+
+async function askDatabase(config: AppConfig): Promise<boolean> {
+  if (config.embedded || config.analyticsPreparedStatements === 0) return false;
+  const client = new pg.Client({
+    connectionString: config.databaseUrl,
+    connectionTimeoutMillis: config.databaseConnectTimeoutMs,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return (await citusVersionOf(client)) === null;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
 
 /**
  * The one builder of database options, shared by the app and the migration
@@ -13,6 +54,7 @@ export const ANALYTICS_CONNECTION = 'analytics';
 export function buildDataSourceOptions(
   config: AppConfig,
   role: 'primary' | 'analytics' = 'primary',
+  { genericPlans = false }: { genericPlans?: boolean } = {},
 ): DataSourceOptions {
   return {
     type: 'postgres',
@@ -30,10 +72,15 @@ export function buildDataSourceOptions(
     extra: {
       application_name: role === 'primary' ? 'pulse' : 'pulse-analytics',
       connectionTimeoutMillis: config.databaseConnectTimeoutMs,
-      ...(role === 'analytics' ? { statement_timeout: config.analyticsStatementTimeoutMs } : {}),
+      ...(role === 'analytics'
+        ? { statement_timeout: config.analyticsStatementTimeoutMs, types: FAST_TIMESTAMPTZ_TYPES }
+        : {}),
       // Reads from rollups are cheap but their cost estimates are not: past jit_above_cost PostgreSQL
       // would spend ~80 ms compiling a query that runs in 5. (PGlite has no JIT and takes no options.)
-      ...(role === 'analytics' && !config.embedded ? { options: '-c jit=off' } : {}),
+      // Generic plans for the named (prepared) analytics statements: src/analytics/prepared-statements.ts.
+      ...(role === 'analytics' && !config.embedded
+        ? { options: genericPlans ? `-c jit=off ${GENERIC_PLANS}` : '-c jit=off' }
+        : {}),
     },
   };
 }

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config.js';
-import { ANALYTICS_CONNECTION, buildDataSourceOptions } from './database-options.js';
+import { ANALYTICS_CONNECTION, buildDataSourceOptions, genericPlansAllowed } from './database-options.js';
 
 @Module({
   imports: [
@@ -12,7 +12,8 @@ import { ANALYTICS_CONNECTION, buildDataSourceOptions } from './database-options
     TypeOrmModule.forRootAsync({
       name: ANALYTICS_CONNECTION,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => buildDataSourceOptions(config, 'analytics'),
+      useFactory: async (config: AppConfig) =>
+        buildDataSourceOptions(config, 'analytics', { genericPlans: await genericPlansAllowed(config) }),
     }),
   ],
 })

@@ -261,8 +261,7 @@ export async function insertDemoTickets(
     // The organization was empty: its rollups and sketches are its tickets' contributions, committed with them.
     const all = `(SELECT tk.*, 1 AS sign FROM tickets tk WHERE tk.organization_id = $1)`;
     await client.query(upsertContributionsSql(all), [organizationId]);
-    const stored = storeTargetsSql(organizationId, targets);
-    await client.query(stored.text, stored.values);
+    await client.query(storeTargetsSql(organizationId, targets));
     await client.query(upsertSketchesSql(all, FINEST_SKETCH_GRAIN), [organizationId]);
     for (const statement of coarserSketchesSql()) await client.query(statement, [organizationId]);
     await client.query('COMMIT');

@@ -71,15 +71,18 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
 /**
  * Runs initdb for a new folder in a short-lived process of its own. PGlite
- * runs initdb through a second PGlite instance, and the two WebAssembly heaps
- * (about 850 MB at their peak) would otherwise stay in this process's
- * memory for as long as it runs; the folder is then opened as on a restart.
+ * runs initdb through a second PGlite instance and a snapshot of its heap,
+ * and those WebAssembly heaps (about 750 MB at their peak) would otherwise
+ * stay in this process's memory for as long as it runs; the folder is then
+ * opened as on a restart. `--liftoff-only` keeps V8 on its baseline compiler
+ * for this one-off run: about 90 MB less and 40% less CPU than optimizing
+ * PostgreSQL's 9 MB of WebAssembly for a few seconds of work.
  */
 async function initializeFolder(dataDir: string): Promise<void> {
   const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
   const script = 'require(process.argv[1]).PGlite.create({ dataDir: process.argv[2] }).then((db) => db.close())';
   await new Promise<void>((resolve, reject) =>
-    execFile(process.execPath, ['-e', script, pglite, dataDir], (error, _stdout, stderr) =>
+    execFile(process.execPath, ['--liftoff-only', '-e', script, pglite, dataDir], (error, _stdout, stderr) =>
       error
         ? reject(new Error(`could not create the database in ${dataDir}: ${stderr.trim() || error.message}`))
         : resolve(),

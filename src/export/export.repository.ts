@@ -6,6 +6,9 @@ import { poolOf } from '../database/pg-pool.js';
 import { compileTicketRowCount, type TicketRowsQuery } from '../metrics/ticket-rows.compiler.js';
 import { TicketSnapshot } from './ticket-snapshot.js';
 
+/** The pool's connections that have export's 'error' listener (see openTickets). */
+const quieted = new WeakSet<object>();
+
 /**
  * Raw ticket rows for exports, on the analytics pool (statement timeout
  * included). It works on a pg connection of its own rather than through
@@ -24,8 +27,18 @@ export class ExportRepository {
     // stopping a COPY midway takes destroying its connection
     // (`release(true)`), which a query runner cannot do.
     const client = await poolOf(this.db).connect();
+    // A connection that fails while no statement of ours runs on it (its
+    // backend ended between statements, or once a COPY was cut short) tells
+    // so by an 'error' event, which unheard would end the process: the pool
+    // listens only while a connection is idle. What runs on it sees the
+    // failure itself. One listener per connection, for its whole life.
+    if (!quieted.has(client)) {
+      client.on('error', () => undefined);
+      quieted.add(client);
+    }
     try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      // Planned for its values (plan_cache_mode: src/analytics/prepared-statements.ts): a range scan.
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL plan_cache_mode = auto');
       const { text, values } = compileTicketRowCount(query, countCap);
       const { rows } = await client.query<{ count: number }>(text, values);
       // The rows then take as long as the client takes to read them, which the

@@ -1,4 +1,3 @@
-import ExcelJS from 'exceljs';
 import { DateTime } from 'luxon';
 import { EventEmitter } from 'node:events';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
@@ -31,6 +30,9 @@ async function write(
   series: SeriesByMetric,
   tickets: AsyncIterable<readonly TicketRecord[]> | null,
 ): Promise<void> {
+  // Loaded on the first workbook, not at boot: exceljs and its zip libraries
+  // cost about half a second of every start, and most instances never write one.
+  const { default: ExcelJS } = await import('exceljs');
   // Shared strings would keep every string in memory until the end.
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
   for (const [metric, points] of series) {

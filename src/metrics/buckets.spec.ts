@@ -25,4 +25,14 @@ describe('countBuckets', () => {
     // Asia/Kolkata is UTC+05:30: local hours begin at :30 UTC.
     expect(countBuckets(at('2025-01-01T00:00:00Z'), at('2025-01-01T01:00:00Z'), 'hourly', 'Asia/Kolkata')).toBe(2);
   });
+
+  it('counts UTC hours and days that the range touches, partial ones at either end included', () => {
+    expect(countBuckets(at('2025-01-01T00:00:00Z'), at('2026-01-01T00:00:00Z'), 'daily', 'UTC')).toBe(365);
+    expect(countBuckets(at('2025-01-01T10:00:00Z'), at('2025-01-02T10:00:00Z'), 'daily', 'UTC')).toBe(2);
+    expect(countBuckets(at('2025-01-01T00:00:00Z'), at('2025-01-01T00:00:00.001Z'), 'daily', 'UTC')).toBe(1);
+    expect(countBuckets(at('2025-01-01T00:30:00Z'), at('2025-01-01T01:00:00Z'), 'hourly', 'UTC')).toBe(1);
+    expect(countBuckets(at('2025-01-01T00:30:00Z'), at('2025-01-01T02:00:01Z'), 'hourly', 'UTC')).toBe(3);
+    // Before 1970 too (negative epoch milliseconds).
+    expect(countBuckets(at('1969-12-31T12:00:00Z'), at('1970-01-01T12:00:00Z'), 'daily', 'UTC')).toBe(2);
+  });
 });

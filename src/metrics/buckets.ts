@@ -18,6 +18,11 @@ const LUXON_UNIT: Readonly<
  * units. Used to refuse oversized series before any query runs.
  */
 export function countBuckets(start: Date, end: Date, granularity: Granularity, zone: string): number {
+  // UTC hours and days have one length: arithmetic, without luxon's calendar diff (~50 µs a request).
+  if (zone === 'UTC' && (granularity === 'hourly' || granularity === 'daily')) {
+    const size = granularity === 'hourly' ? 3_600_000 : 86_400_000;
+    return Math.ceil((end.getTime() - Math.floor(start.getTime() / size) * size) / size);
+  }
   const from = DateTime.fromJSDate(start, { zone });
   const to = DateTime.fromJSDate(end, { zone });
   if (granularity === 'hourly') {

@@ -1,4 +1,5 @@
 import { OPEN_STATUSES, PRIORITIES, type Priority } from './dimensions.js';
+import { dailyRollupOf } from './rollup-lattice.js';
 import { SqlParams, type CompiledQuery } from './sql-params.js';
 
 /**
@@ -28,10 +29,21 @@ export interface QueueRow {
   readonly next_breaching: Date | null;
 }
 
+/** The daily rollup of ticket counts and first responses by status and priority. */
+const QUEUE_ROLLUP = dailyRollupOf(['status', 'priority'], ['ticket_count', 'response_time']);
+
 /**
  * The organization's unanswered tickets by priority, classified against the
- * cutoffs of one `now`, with what the next crossing depends on: one scan of
- * the partial index over the organization's unanswered tickets.
+ * cutoffs of one `now`, with what the next crossing depends on.
+ * - How many wait: from the daily `status_priority` rollup, summed over all
+ *   time: the open tickets of the priority (`ticket_count`) less those of
+ *   them answered (`response_time` counts exactly the tickets with a first
+ *   response). A few rows per day of history, however many tickets wait.
+ * - Which are not breaching yet (created within the priority's target),
+ *   which of those are at risk, and the next to cross each threshold: a range
+ *   scan of the partial index of unanswered tickets over the last target's
+ *   worth of `created_at` only. Breaching is the rest.
+ * - The oldest: the first entry of that index for the priority.
  */
 export function compileQueue(organizationId: number, cutoffs: QueueCutoffs): CompiledQuery {
   const params = new SqlParams();
@@ -40,18 +52,36 @@ export function compileQueue(organizationId: number, cutoffs: QueueCutoffs): Com
     (p) =>
       `(${params.add(p)}::text, ${params.add(cutoffs[p].breach)}::timestamptz, ${params.add(cutoffs[p].risk)}::timestamptz)`,
   );
+  const open = OPEN_STATUSES.map((s) => `'${s}'`).join(', ');
   return {
-    text: `SELECT t.priority,
-             count(*)::int AS unanswered,
-             count(*) FILTER (WHERE t.created_at < c.breach)::int AS breaching,
-             count(*) FILTER (WHERE t.created_at >= c.breach AND t.created_at < c.risk)::int AS at_risk,
-             min(t.created_at) AS oldest,
-             min(t.created_at) FILTER (WHERE t.created_at >= c.risk) AS next_at_risk,
-             min(t.created_at) FILTER (WHERE t.created_at >= c.breach) AS next_breaching
-           FROM tickets t
-           JOIN (VALUES ${rows.join(', ')}) AS c(priority, breach, risk) ON c.priority = t.priority
-           WHERE t.organization_id = ${org} AND ${UNANSWERED_SQL}
-           GROUP BY t.priority`,
+    text: `WITH c(priority, breach, risk) AS (VALUES ${rows.join(', ')}),
+           waiting AS (
+             SELECT r.priority,
+                    sum(CASE WHEN r.metric = 'ticket_count' THEN r.count ELSE -r.count END)::int AS unanswered
+             FROM ticket_rollups r
+             WHERE r.organization_id = ${org} AND r.rollup = '${QUEUE_ROLLUP.name}' AND r.grain = 1440
+               AND r.metric IN ('ticket_count', 'response_time') AND r.status IN (${open})
+             GROUP BY r.priority
+           )
+           SELECT c.priority, w.unanswered,
+                  w.unanswered - recent.within_target AS breaching,
+                  recent.at_risk,
+                  (SELECT min(t.created_at) FROM tickets t
+                   WHERE t.organization_id = ${org} AND t.priority = c.priority AND ${UNANSWERED_SQL}) AS oldest,
+                  recent.next_at_risk,
+                  recent.next_breaching
+           FROM c
+           JOIN waiting w ON w.priority = c.priority AND w.unanswered > 0
+           CROSS JOIN LATERAL (
+             SELECT count(*)::int AS within_target,
+                    count(*) FILTER (WHERE t.created_at < c.risk)::int AS at_risk,
+                    min(t.created_at) FILTER (WHERE t.created_at >= c.risk) AS next_at_risk,
+                    min(t.created_at) AS next_breaching
+             FROM tickets t
+             WHERE t.organization_id = ${org} AND t.priority = c.priority AND ${UNANSWERED_SQL}
+               AND t.created_at >= c.breach
+           ) recent`,
     values: params.values,
+    reusable: true,
   };
 }

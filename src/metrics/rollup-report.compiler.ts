@@ -172,5 +172,5 @@ export function compileRollupReport(q: ReportQuery): CompiledQuery | null {
     WITH ${ctes.join(',\n    ')}
     ${parts.join(' UNION ALL ')}
     ORDER BY 2 NULLS FIRST, 1`;
-  return { text, values: params.values };
+  return { text, values: params.values, reusable: true };
 }

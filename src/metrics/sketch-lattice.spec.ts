@@ -36,6 +36,19 @@ describe('sketch blocks of a range', () => {
     );
   });
 
+  it('splits a range with no whole hour at the hour boundary it crosses, so each sliver is under an hour', () => {
+    // Found by the property above (seed -87528909): an hour that starts 1 ms past a boundary.
+    const s = new Date(1583917200001);
+    const boundary = new Date(1583920800000);
+    expect(sketchPieces(s, new Date(s.getTime() + 3_600_000))).toEqual({
+      blocks: [],
+      slivers: [
+        { lo: s, hi: boundary },
+        { lo: boundary, hi: new Date(s.getTime() + 3_600_000) },
+      ],
+    });
+  });
+
   it('reads a range shorter than the hour it sits in from the raw rows alone', () => {
     const s = new Date('2025-03-30T01:10:00Z');
     expect(sketchPieces(s, new Date('2025-03-30T01:50:00Z'))).toEqual({

@@ -41,7 +41,9 @@ export function sketchPieces(start: Date, end: Date): { blocks: SketchPiece[]; s
   const e = end.getTime();
   const first = ORIGIN_MS + Math.ceil((s - ORIGIN_MS) / HOUR_MS) * HOUR_MS;
   const last = ORIGIN_MS + Math.floor((e - ORIGIN_MS) / HOUR_MS) * HOUR_MS;
-  if (first >= last) return { blocks: [], slivers: s < e ? [{ lo: start, hi: end }] : [] };
+  // Within one hour: one sliver. Across exactly one hour boundary (no whole hour inside), the two
+  // slivers below, each under an hour.
+  if (first > last) return { blocks: [], slivers: s < e ? [{ lo: start, hi: end }] : [] };
   const blocks: SketchPiece[] = [];
   for (let at = first; at < last;) {
     const grain = [...SKETCH_GRAINS]
@@ -130,19 +132,21 @@ export function coarserSketchesSql(): string[] {
 }
 
 /**
- * Stores first-response targets for an organization that has none, as one
- * statement and its parameters: what the organization's within-target counts
- * are then made with (see `sketchContributionsSql`).
+ * Stores first-response targets for an organization that has none: what the
+ * organization's within-target counts are then made with (see
+ * `sketchContributionsSql`). One statement with its values written out (an
+ * integer organization and finite hours, checked), the rows in one order of
+ * priorities, so it can go in a string of statements sent without bound values.
  */
-export function storeTargetsSql(
-  organizationId: number,
-  targets: Readonly<Record<Priority, number>>,
-): { text: string; values: unknown[] } {
-  return {
-    text: `INSERT INTO ticket_sla_targets (organization_id, priority, hours)
-           SELECT $1, p.priority, p.hours FROM unnest($2::text[], $3::float8[]) AS p(priority, hours)
-           ORDER BY p.priority
-           ON CONFLICT DO NOTHING`,
-    values: [organizationId, PRIORITIES, PRIORITIES.map((p) => targets[p])],
+export function storeTargetsSql(organizationId: number, targets: Readonly<Record<Priority, number>>): string {
+  const hours = (p: Priority) => {
+    if (!Number.isFinite(targets[p])) throw new Error(`not a number of hours: ${targets[p]}`);
+    return `${targets[p]}::float8`;
   };
+  // Number(): a bigint column read without the pool's int8 parsing arrives as a string.
+  const org = Number(organizationId);
+  if (!Number.isSafeInteger(org)) throw new Error(`not an organization id: ${organizationId}`);
+  const rows = [...PRIORITIES].sort().map((p) => `(${org}, '${p}', ${hours(p)})`);
+  return `INSERT INTO ticket_sla_targets (organization_id, priority, hours) VALUES ${rows.join(', ')}
+          ON CONFLICT DO NOTHING`;
 }

@@ -68,5 +68,5 @@ export function compileSketchReport(
     ) x
     GROUP BY x.metric, x.bin HAVING sum(x.count) <> 0 OR sum(x.within_target) <> 0
     ORDER BY x.metric, x.bin`;
-  return { text, values: params.values };
+  return { text, values: params.values, reusable: true };
 }

@@ -12,4 +12,11 @@ export class SqlParams {
 export interface CompiledQuery {
   readonly text: string;
   readonly values: unknown[];
+  /**
+   * The text depends on the query's shape only (metric, grain, filtered and
+   * grouped dimensions), never on its values, and its plan does not hinge on
+   * them: worth a prepared statement whose generic plan is reused
+   * (src/analytics/prepared-statements.ts).
+   */
+  readonly reusable?: boolean;
 }

@@ -11,8 +11,7 @@ import { TokenService } from '../auth/token.service.js';
 import { Clock } from '../common/clock.js';
 import { formatTimestamp } from '../common/time.js';
 import { Telemetry } from '../observability/telemetry.service.js';
-import type { CommittedWrite, SubscribeReply } from './realtime.contract.js';
-import { MetricUpdatesService } from './metric-updates.service.js';
+import type { SubscribeReply } from './realtime.contract.js';
 import { RealtimeService, type AnalyticsSocket } from './realtime.service.js';
 import { SocketLimits } from './socket-limits.js';
 import { SocketNamespace, type AnalyticsNamespace } from './socket-namespace.js';
@@ -28,7 +27,6 @@ export class AnalyticsGateway implements OnGatewayInit, OnGatewayConnection, OnG
   constructor(
     private readonly tokens: TokenService,
     private readonly realtime: RealtimeService,
-    private readonly updates: MetricUpdatesService,
     private readonly sockets: SocketNamespace,
     private readonly limits: SocketLimits,
     private readonly clock: Clock,
@@ -56,7 +54,6 @@ export class AnalyticsGateway implements OnGatewayInit, OnGatewayConnection, OnG
         next(new Error('unauthorized'));
       }
     });
-    namespace.on('tickets_committed', (write: CommittedWrite) => this.updates.deliver(write));
   }
 
   handleConnection(socket: AnalyticsSocket): void {

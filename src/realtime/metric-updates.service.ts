@@ -9,13 +9,14 @@ import type { CommittedWrite, Contributions, MetricUpdate } from './realtime.con
 import { RealtimeService } from './realtime.service.js';
 import { SocketNamespace } from './socket-namespace.js';
 import { matchesFilters, windowRange } from './subscription.js';
+import { WriteChannels } from './write-channels.js';
 
 const COALESCE_MS = 250;
 
 /**
  * `metric_update` from committed writes. The instance that committed a write
- * tells the others (socket.io's server-side emit through the Redis adapter);
- * every instance then tells its own subscribers whose metric, filters and
+ * tells the instances that hold rooms of its organization (WriteChannels);
+ * each of them then tells its own subscribers whose metric, filters and
  * window the write touches. One write is one message per room, metric and
  * event (a bulk of 3 new tickets: value 3, count 3). The first message of a
  * room, metric and event goes out at once; what follows within 250 ms is
@@ -29,8 +30,11 @@ export class MetricUpdatesService implements OnModuleDestroy {
   constructor(
     private readonly realtime: RealtimeService,
     private readonly sockets: SocketNamespace,
+    private readonly writes: WriteChannels,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    writes.onWrite((write) => this.deliver(write));
+  }
 
   onModuleDestroy(): void {
     this.closed = true;
@@ -48,7 +52,7 @@ export class MetricUpdatesService implements OnModuleDestroy {
     if (this.closed) return;
     const write: CommittedWrite = { organizationId: event.organizationId, contributions: contributionsOf(event) };
     if (write.contributions.metric.length === 0) return;
-    this.sockets.tellOtherInstances(write);
+    this.writes.publish(write);
     this.deliver(write);
   }
 

@@ -42,10 +42,8 @@ export interface ClientToServerEvents {
   ping: (payload?: unknown, ack?: Ack<{ timestamp: string }>) => void;
 }
 
-/** Between instances: a committed write, so every instance can tell its own subscribers. */
-export interface InterServerEvents {
-  tickets_committed: (payload: CommittedWrite) => void;
-}
+/** Between instances over socket.io: nothing (writes travel on their own channels: WriteChannels). */
+export type InterServerEvents = Record<never, never>;
 
 export interface SocketData {
   organizationId: number;

@@ -8,11 +8,20 @@ import { RealtimeService } from './realtime.service.js';
 import { SocketLimits } from './socket-limits.js';
 import { SocketNamespace } from './socket-namespace.js';
 import { WallboardController } from './wallboard.controller.js';
+import { WriteChannels } from './write-channels.js';
 
 /** RateLimiter comes from the global RateLimiterModule: the socket limits count with the HTTP ones. */
 @Module({
   imports: [AnalyticsModule, AuthModule],
   controllers: [WallboardController],
-  providers: [Clock, SocketNamespace, SocketLimits, RealtimeService, MetricUpdatesService, AnalyticsGateway],
+  providers: [
+    Clock,
+    SocketNamespace,
+    WriteChannels,
+    SocketLimits,
+    RealtimeService,
+    MetricUpdatesService,
+    AnalyticsGateway,
+  ],
 })
 export class RealtimeModule {}

@@ -9,6 +9,7 @@ import { SocketNamespace } from './socket-namespace.js';
 import { SubscriptionData } from './subscription-data.js';
 import { SubscriptionRooms, type Room } from './subscription-rooms.js';
 import { subscriptionRoom, windowRange, type NormalizedSubscription } from './subscription.js';
+import { WriteChannels } from './write-channels.js';
 
 export type AnalyticsSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 type SubscriptionPayload = Parameters<ServerToClientEvents['subscription_data']>[0];
@@ -27,10 +28,11 @@ type SubscriptionPayload = Parameters<ServerToClientEvents['subscription_data']>
 @Injectable()
 export class RealtimeService implements BeforeApplicationShutdown, OnModuleDestroy {
   private readonly logger = new Logger('Realtime');
-  private readonly rooms = new SubscriptionRooms(
-    (room) => this.startTicker(room),
-    (room) => this.stopTicker(room),
-  );
+  private readonly rooms = new SubscriptionRooms({
+    roomOpened: (room) => this.startTicker(room),
+    roomClosed: (room) => this.stopTicker(room),
+    organizationClosed: (organizationId) => this.writes.release(organizationId),
+  });
   /** Tickers started and not stopped: one per room, or a room has leaked its ticker. */
   private tickers = 0;
   private readonly data = new SubscriptionData<SubscriptionPayload>(
@@ -43,6 +45,7 @@ export class RealtimeService implements BeforeApplicationShutdown, OnModuleDestr
     private readonly dashboard: DashboardService,
     private readonly clock: Clock,
     private readonly sockets: SocketNamespace,
+    private readonly writes: WriteChannels,
   ) {}
 
   /**
@@ -78,6 +81,11 @@ export class RealtimeService implements BeforeApplicationShutdown, OnModuleDestr
     const room = this.rooms.join(name, organizationId, subscription, socket.id);
     const current = () => socket.connected && socket.data.subscribeSeq === seq;
     try {
+      // Writes of other instances reach this one from here on: the first room
+      // of the organization here subscribes to its channel (at most a second's
+      // wait); later ones find it held. The last room to close releases it.
+      await this.writes.hold(organizationId);
+      if (!current()) return;
       await this.data.request(room, socket.id, current);
     } catch (error) {
       if (current()) this.leave(socket);

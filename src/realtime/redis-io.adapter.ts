@@ -1,13 +1,12 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { MessageMappingProperties } from '@nestjs/websockets';
-import { createAdapter } from '@socket.io/redis-adapter';
+import { createShardedAdapter } from '@socket.io/redis-adapter';
 import { Adapter } from 'socket.io-adapter';
-import type { Redis } from 'ioredis';
 import type { Observable } from 'rxjs';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import type { AppConfig } from '../config/app-config.js';
-import { createPubSubClients } from '../redis/redis-client.js';
+import { createPubSubClients, type RedisClient } from '../redis/redis-client.js';
 
 /**
  * The host of an Origin header, or null for one that is not a URL: `null`
@@ -28,12 +27,13 @@ class SingleProcessAdapter extends Adapter {
 }
 
 /**
- * socket.io over the Redis adapter (in embedded mode, socket.io's in-memory one), so a broadcast (and a server-side emit)
- * on one instance reaches the sockets and handlers of all of them, through
- * the clients redis/ makes for it.
+ * socket.io over the Redis adapter's sharded adapter (in embedded mode,
+ * socket.io's in-memory one), so a server-side emit (and a broadcast) on one
+ * instance reaches the handlers and sockets of all of them, through the
+ * clients redis/ makes for it: on one Redis or on a Redis Cluster.
  */
 export class RedisIoAdapter extends IoAdapter {
-  private readonly clients: Redis[] = [];
+  private readonly clients: RedisClient[] = [];
 
   constructor(
     app: INestApplicationContext,
@@ -60,7 +60,16 @@ export class RedisIoAdapter extends IoAdapter {
     }
     const { pub, sub } = createPubSubClients(this.config);
     this.clients.push(pub, sub);
-    server.adapter(createAdapter(pub, sub, { key: `${this.config.redisKeyPrefix}:io` }));
+    // Sharded pub/sub (SPUBLISH, SSUBSCRIBE: Redis 7): on a cluster each
+    // channel lives on the master owning its slot, instead of every message
+    // crossing the cluster bus to every node. `static`: the namespace's two
+    // channels only. Pulse sends to rooms locally (SocketNamespace.emitLocal)
+    // and tells the other instances about writes by server-side emit, so a
+    // channel per room ("dynamic", the default) would only add an SSUBSCRIBE
+    // and an SUNSUBSCRIBE per room and instance.
+    server.adapter(
+      createShardedAdapter(pub, sub, { channelPrefix: `${this.config.redisKeyPrefix}:io`, subscriptionMode: 'static' }),
+    );
     return server;
   }
 

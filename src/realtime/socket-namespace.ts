@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import type { Namespace, Socket } from 'socket.io';
 import type {
   ClientToServerEvents,
-  CommittedWrite,
   InterServerEvents,
   ServerToClientEvents,
   SocketData,
@@ -41,11 +40,6 @@ export class SocketNamespace {
     if (!this.namespace) return;
     const target = this.namespace.local.to(rooms);
     (options.volatile ? target.volatile : target).emit(event, ...([payload] as Parameters<ServerToClientEvents[E]>));
-  }
-
-  /** To the other instances (socket.io's server-side emit over the adapter). */
-  tellOtherInstances(write: CommittedWrite): void {
-    this.namespace?.serverSideEmit('tickets_committed', write);
   }
 
   /** Sends every socket of this instance away ("io server disconnect"). */

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { RedisTimeoutError, withDeadline } from './deadline.js';
+import type { RedisClient } from './redis-client.js';
 
 export class RedisUnavailableError extends Error {}
 
@@ -47,7 +47,7 @@ export class RedisHealth {
   private readonly recoverySteps: (() => Promise<void>)[] = [];
 
   constructor(
-    readonly client: Redis,
+    readonly client: RedisClient,
     private readonly options: RedisHealthOptions,
   ) {
     client.on('ready', () => void this.recover());
@@ -64,7 +64,12 @@ export class RedisHealth {
     return this.current !== 'down';
   }
 
-  /** The run id of the Redis server answering now; changes when Redis restarts. */
+  /**
+   * The run id of the Redis server that answered the last recovery (on a
+   * cluster, any node); changes when Redis restarts. For /health and logs:
+   * the cache reads the incarnation of its tags inside its scripts, from the
+   * server that holds the organization's keys (redis-script.ts).
+   */
   get incarnation(): string {
     return this.runId;
   }
@@ -79,7 +84,7 @@ export class RedisHealth {
    * (or `timeoutMs` for calls that are worth a longer wait), and records how it
    * went. While Redis is down it fails at once without sending anything.
    */
-  async call<T>(send: (redis: Redis) => Promise<T>, timeoutMs = this.options.commandTimeoutMs): Promise<T> {
+  async call<T>(send: (redis: RedisClient) => Promise<T>, timeoutMs = this.options.commandTimeoutMs): Promise<T> {
     if (this.current === 'down' && !this.runningSteps) throw new RedisUnavailableError('Redis is unavailable');
     try {
       const result = await withDeadline(send(this.client), timeoutMs);

@@ -1,4 +1,11 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
+
+/**
+ * Lua that sets `incarnation` to the run id (its first 12 digits) of the
+ * server running the script: on a cluster, the master that owns the keys'
+ * slot now. A restarted server, or a replica that took over, has another.
+ */
+export const LUA_INCARNATION = `local incarnation = string.sub(string.match(redis.call('INFO', 'server'), 'run_id:(%x+)'), 1, 12)`;
 
 /**
  * A Lua script on `client`, sent by its SHA1 (EVALSHA, with ioredis falling
@@ -6,7 +13,7 @@ import type { Redis } from 'ioredis';
  * send and hash the script's text on every call.
  */
 export function defineScript<T>(
-  client: Redis,
+  client: RedisClient,
   name: string,
   lua: string,
   { buffers = false }: { buffers?: boolean } = {},

@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { contributionsSql, ROLLUP_KEY, upsertContributionsSql } from '../metrics/rollup-lattice.js';
 
 /**
@@ -16,6 +16,11 @@ export interface RollupMismatch {
   readonly mismatches: number;
 }
 
+/** The session-level prepared statement of the maintenance upsert (see `preparation`). */
+const PREPARED_UPSERT = 'pulse_rollups_maintenance';
+const upsertChangesSql = (changesTable: string) =>
+  upsertContributionsSql(`(SELECT * FROM ${changesTable})`, { presum: true });
+
 /**
  * The SQL of `ticket_rollups`: maintenance inside ticket writes, rebuild and
  * verification. Free of Nest, so the CLI (src/cli/rollups.ts) runs it as is.
@@ -24,20 +29,24 @@ export class RollupsRepository {
   constructor(private readonly db: DataSource) {}
 
   /**
-   * Subtracts the old rows' contributions and adds the new ones, in the
-   * write's transaction, as one statement for the whole batch, read from the
-   * write's staged changes (`changesTable`, see TICKET_CHANGES_TABLE). An
-   * update that leaves every rolled column as it was adds and subtracts the
-   * same amounts, which cancel out and are not written.
+   * The statements that subtract the old rows' contributions and add the new
+   * ones, for the write's transaction: the organization's shared lock, then
+   * one upsert for the whole batch, read from the write's staged changes
+   * (`changesTable`, see TICKET_CHANGES_TABLE). An update that leaves every
+   * rolled column as it was adds and subtracts the same amounts, which cancel
+   * out and are not written. Without bound values (the id is an integer,
+   * checked), so the listener sends them with the sketches' in one round trip.
+   * `prepared`: the upsert as the session's prepared statement (`preparation`).
    */
-  async apply(manager: EntityManager, organizationId: number, changesTable: string): Promise<void> {
-    // Lock and upsert in one round trip (so without bound values; the id is an integer): the
-    // database runs them while the write's other listeners compute what they record.
+  maintenanceSql(organizationId: number, changesTable: string, prepared = false): string {
     if (!Number.isSafeInteger(organizationId)) throw new Error(`organization id ${organizationId} is not an integer`);
-    await manager.query(
-      `SELECT pg_advisory_xact_lock_shared(${lockKey(String(organizationId))});
-       ${upsertContributionsSql(`(SELECT * FROM ${changesTable})`, { presum: true })}`,
-    );
+    return `SELECT pg_advisory_xact_lock_shared(${lockKey(String(organizationId))});
+       ${prepared ? `EXECUTE ${PREPARED_UPSERT}` : upsertChangesSql(changesTable)}`;
+  }
+
+  /** The upsert of `maintenanceSql` prepared in the session (planning it cost more than running it for one ticket). */
+  preparation(changesTable: string): { name: string; sql: string } {
+    return { name: PREPARED_UPSERT, sql: `PREPARE ${PREPARED_UPSERT} AS ${upsertChangesSql(changesTable)}` };
   }
 
   /**

@@ -20,6 +20,11 @@ export interface SketchMismatch {
   readonly mismatches: number;
 }
 
+/** The session-level prepared statement of the maintenance upsert (see `preparation`). */
+const PREPARED_UPSERT = 'pulse_sketches_maintenance';
+const upsertChangesSql = (changesTable: string, organization: string) =>
+  upsertSketchesSql(`(SELECT * FROM ${changesTable} WHERE organization_id = ${organization})`);
+
 /**
  * The SQL of `ticket_sketches` and `ticket_sla_targets` (src/metrics/README.md):
  * maintenance inside ticket writes, rebuild and verification. Free of Nest,
@@ -34,16 +39,33 @@ export class SketchesRepository {
   ) {}
 
   /**
-   * Subtracts the old rows' contributions and adds the new ones, in the
-   * write's transaction, as one statement for the whole batch read from the
-   * write's staged changes (`changesTable`, see TICKET_CHANGES_TABLE), after
-   * the organization's targets (stored once). Unchanged rows cancel out and
-   * are not written.
+   * The statements that subtract the old rows' contributions and add the new
+   * ones, for the write's transaction after the rollups' (which took the
+   * organization's shared lock): the organization's targets, stored when it
+   * has none, then one upsert for the whole batch read from the write's
+   * staged changes (`changesTable`, see TICKET_CHANGES_TABLE). Unchanged rows
+   * cancel out and are not written. The organization as a literal (an
+   * integer, checked): with it, the join on ticket_sla_targets reads that
+   * organization's targets alone; on Citus, without it the coordinator read
+   * the targets of every shard on every write, and Citus cannot plan a
+   * parameter there ("could not create distributed plan"). `prepared`: the
+   * upsert as the session's prepared statement (`preparation`).
    */
-  async apply(manager: EntityManager, organizationId: number, changesTable: string): Promise<void> {
-    await manager.query(`SELECT pg_advisory_xact_lock_shared(${lockKey('$1')})`, [organizationId]);
-    await this.storeTargets(manager, organizationId, false);
-    await manager.query(upsertSketchesSql(`(SELECT * FROM ${changesTable})`));
+  maintenanceSql(organizationId: number, changesTable: string, prepared = false): string {
+    if (!Number.isSafeInteger(organizationId)) throw new Error(`not an organization id: ${organizationId}`);
+    return `${storeTargetsSql(organizationId, this.targets)};
+       ${prepared ? `EXECUTE ${PREPARED_UPSERT}(${organizationId})` : upsertChangesSql(changesTable, String(organizationId))}`;
+  }
+
+  /**
+   * The upsert of `maintenanceSql` prepared in the session, the organization
+   * its parameter (PostgreSQL only: Citus cannot plan that parameter).
+   */
+  preparation(changesTable: string): { name: string; sql: string } {
+    return {
+      name: PREPARED_UPSERT,
+      sql: `PREPARE ${PREPARED_UPSERT}(bigint) AS ${upsertChangesSql(changesTable, '$1')}`,
+    };
   }
 
   /**
@@ -104,7 +126,6 @@ export class SketchesRepository {
   /** Stores the configured targets for the organization: only when it has none, or (`replace`) in place of its own. */
   private async storeTargets(manager: EntityManager, organizationId: number, replace: boolean): Promise<void> {
     if (replace) await manager.query(`DELETE FROM ticket_sla_targets WHERE organization_id = $1`, [organizationId]);
-    const { text, values } = storeTargetsSql(organizationId, this.targets);
-    await manager.query(text, values);
+    await manager.query(storeTargetsSql(organizationId, this.targets));
   }
 }

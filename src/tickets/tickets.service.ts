@@ -3,6 +3,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { DomainError, invalid, notFound } from '../common/errors.js';
+import { uniqueViolationConstraint } from '../common/database-errors.js';
 import { normalizeFilters } from '../metrics/filters.js';
 import { Telemetry } from '../observability/telemetry.service.js';
 import type { BulkTicketsDto } from './dto/bulk-tickets.dto.js';
@@ -267,11 +268,10 @@ function resource(ticket: Ticket): TicketResource {
   return rest;
 }
 
+/** A unique violation of the external-id index, as PostgreSQL or a Citus coordinator reports it. */
 function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
-  const code = e?.driverError?.code ?? e?.code;
-  const constraint = e?.driverError?.constraint ?? e?.constraint;
-  return code === '23505' && constraint !== undefined && isExternalIdConstraint(constraint);
+  const constraint = uniqueViolationConstraint(error);
+  return constraint !== null && isExternalIdConstraint(constraint);
 }
 
 /** The unique index on external ids, or a Citus shard's copy of it (`…_key_102038`). */

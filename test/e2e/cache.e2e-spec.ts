@@ -6,8 +6,14 @@ import { RollupsRepository } from '../../src/rollups/rollups.repository.js';
 
 const NOW = Date.now();
 const hoursAgo = (h: number) => new Date(NOW - h * 3_600_000).toISOString();
+// A fixed range, not a `period`: a period ends at the next whole minute, so a
+// check that crossed a minute boundary would ask for another result than the
+// one it cached (a MISS that says nothing about the cache). Up to two hours
+// ahead, so tickets created during the run fall inside it.
+const END = new Date((Math.ceil(Date.now() / 3_600_000) + 1) * 3_600_000).toISOString();
+const START = new Date(Date.parse(END) - 7 * 86_400_000).toISOString();
 const series = (metric: string, params: Record<string, string | string[]> = {}) =>
-  `/api/v1/analytics/time-series/${metric}${qs({ period: '7d', ...params })}`;
+  `/api/v1/analytics/time-series/${metric}${qs('period' in params ? params : { start_date: START, end_date: END, ...params })}`;
 
 describe('cached executor over HTTP', () => {
   let server: TestApp;

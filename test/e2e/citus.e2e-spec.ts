@@ -6,7 +6,9 @@ import type { Scope } from '../../src/cache/cache-scopes.js';
 import { buildDataSourceOptions } from '../../src/database/database-options.js';
 import { compileTicketRows } from '../../src/metrics/ticket-rows.compiler.js';
 import { LiteralParams } from '../../src/export/ticket-rows-copy.js';
-import { newOrganizationId, testConfig, testDatabaseUrl } from '../support/app.js';
+import { newOrganizationId, startApp, testConfig, testDatabaseUrl, tokenFor } from '../support/app.js';
+import { buildTicket } from '../support/factories.js';
+import { Api } from '../support/http.js';
 import { CITUS } from '../support/citus.js';
 import { ownDatabase } from '../support/database.js';
 
@@ -177,5 +179,40 @@ describe.skipIf(!CITUS)('a database distributed by citus:distribute', () => {
     ).toBe(1);
     // The one read of every organization, for contrast: every shard.
     expect(await tasks('SELECT DISTINCT organization_id FROM cache_invalidation_outbox')).toBeGreaterThan(1);
+  });
+
+  it('writes and reads tickets without a statement on every shard', { timeout: 60_000 }, async () => {
+    // The service's own connections, with every multi-shard statement an error: a write or read that
+    // fanned out would answer 5xx. (The outbox probe, which must read every shard, fails meanwhile.)
+    const url = new URL(testDatabaseUrl());
+    url.searchParams.set('options', '-c citus.multi_task_query_log_level=error');
+    const server = await startApp({ DATABASE_URL: url.toString() });
+    try {
+      const api = new Api(server.url, tokenFor(newOrganizationId(), 'agent'));
+      const at = (hoursAgo: number) => new Date(Date.now() - hoursAgo * 3_600_000).toISOString();
+      const a = await api.post('/api/v1/tickets', buildTicket({ external_id: 'fan-a', created_at: at(5) }));
+      const b = await api.post('/api/v1/tickets', buildTicket({ external_id: 'fan-b', created_at: at(4) }));
+      expect([a.status, b.status], a.text + b.text).toEqual([201, 201]);
+      const answered = await api.patch(`/api/v1/tickets/${a.body.id}`, {
+        first_response_at: at(3),
+        status: 'resolved',
+        resolved_at: at(2),
+      });
+      expect(answered.status, answered.text).toBe(200);
+      expect((await api.patch(`/api/v1/tickets/${a.body.id}`, { external_id: 'fan-b' })).status).toBe(409);
+      const bulk = await api.post('/api/v1/tickets/bulk', {
+        tickets: [
+          buildTicket({ external_id: 'fan-b', created_at: at(4), first_response_at: at(1) }),
+          buildTicket({ external_id: 'fan-c', created_at: at(1) }),
+        ],
+      });
+      expect(bulk.status, bulk.text).toBe(200);
+      expect(bulk.body).toEqual({ inserted: 1, updated: 1 });
+      const dashboard = await api.get('/api/v1/analytics/dashboard');
+      expect(dashboard.status, dashboard.text).toBe(200);
+      expect(dashboard.body.total_tickets).toBe(3);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -149,9 +149,9 @@ describe('npm test on a machine with nothing but Node', () => {
     const run = await npm(['test', '--', 'src/common/time.spec.ts', ...reportArgs()], env, 120_000);
     expect(run.code, run.lines.join('\n')).toBe(0);
     expect(run.lines[0]).toBe(
-      `pulse tests: PostgreSQL at ${env.TEST_DATABASE_URL} and Redis at ${env.TEST_REDIS_URL} answer: running every project (unit, pulse, embedded).`,
+      `pulse tests: PostgreSQL at ${env.TEST_DATABASE_URL} and Redis at ${env.TEST_REDIS_URL} answer: running every project (unit, pulse, cluster, embedded).`,
     );
-    expect(run.lines.at(-1)).toBe('pulse tests: ran every project (unit, pulse, embedded): passed.');
+    expect(run.lines.at(-1)).toBe('pulse tests: ran every project (unit, pulse, cluster, embedded): passed.');
     expect(report().testResults.map((result) => result.name)).toEqual([join(ROOT, 'src/common/time.spec.ts')]);
   });
 });

@@ -5,6 +5,7 @@ import { Api, qs } from '../support/http.js';
 import { newOrganizationId, startApp, tokenFor, type TestApp } from '../support/app.js';
 import { buildTicket } from '../support/factories.js';
 import { TestRedisServer } from '../support/redis-server.js';
+import { openLoop, recordResponse, type LoadSample } from '../support/open-loop.js';
 
 /**
  * A Redis outage under load (API.md §1 Caching, src/cache/README.md "Redis
@@ -43,17 +44,7 @@ interface LoadQuery {
   readonly before: number;
 }
 
-interface Sample {
-  readonly index: number;
-  readonly query: string;
-  /** Milliseconds since the load began. */
-  readonly sentAt: number;
-  doneAt: number;
-  status: number;
-  cache: string | null;
-  value: number | null;
-  error?: string;
-}
+type Sample = LoadSample;
 
 function percentile(values: readonly number[], p: number): number | null {
   if (values.length === 0) return null;
@@ -221,34 +212,10 @@ describe.each(OUTAGES)('a Redis outage under load: $kind', ({ slug, down, up }) 
       const q = queries[index % queries.length];
       const sample: Sample = { index, query: q.name, sentAt: clock(), doneAt: 0, status: 0, cache: null, value: null };
       samples.push(sample);
-      inFlight.push(
-        (async () => {
-          try {
-            const res = await send(q, AbortSignal.timeout(REQUEST_TIMEOUT_MS));
-            const text = await res.text();
-            sample.status = res.status;
-            sample.cache = res.headers.get('x-cache');
-            if (res.status === 200) sample.value = q.read(JSON.parse(text));
-          } catch (error) {
-            sample.error = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-          } finally {
-            sample.doneAt = clock();
-          }
-        })(),
-      );
+      inFlight.push(recordResponse(sample, () => send(q, AbortSignal.timeout(REQUEST_TIMEOUT_MS)), q.read, clock));
     };
     const total = (LOAD_MS / 1000) * RATE_PER_SECOND;
-    const load = new Promise<void>((resolve) => {
-      let sent = 0;
-      const timer = setInterval(() => {
-        const due = Math.min(total, Math.floor((clock() * RATE_PER_SECOND) / 1000) + 1);
-        while (sent < due) fire(sent++);
-        if (sent >= total) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, 2);
-    });
+    const load = openLoop(clock, RATE_PER_SECOND, total, fire);
 
     // The outage, on its own timeline beside the load.
     const events = {

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { RollupsRepository } from '../../src/rollups/rollups.repository.js';
 import { SketchesRepository } from '../../src/rollups/sketches.repository.js';
 import { Api, qs } from '../support/http.js';
+import { expectedQueueOf } from '../support/queue-truth.js';
 import { newOrganizationId, startApp, tokenFor, type TestApp } from '../support/app.js';
 import {
   dimensionValue,
@@ -161,6 +162,15 @@ describe('answers from rollups against the ground truth', () => {
         expect(await server.app.get(SketchesRepository).verify(org)).toBeNull();
 
         const viewer = new Api(server.url, tokenFor(org, 'viewer'));
+        // The backlog and the queue's counts, summed from the daily rollups: every ticket open (and
+        // unanswered) now, whenever created.
+        const sentAt = Date.now();
+        const dashboard = await viewer.get(`/api/v1/analytics/dashboard${qs({ use_cache: false })}`);
+        expect(dashboard.status, dashboard.text).toBe(200);
+        expect(dashboard.body.current_backlog).toBe(
+          facts.filter((t) => ['open', 'in_progress', 'pending'].includes(t.status)).length,
+        );
+        expect(dashboard.body.queue).toEqual(expectedQueueOf(facts, dashboard.body.queue, sentAt, Date.now()));
         // Three zones a run, in turn, so every zone is asked within the first runs.
         const zones = [0, 3, 5].map((k) => ZONES[(run + k) % ZONES.length]!);
         run++;

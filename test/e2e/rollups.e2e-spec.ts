@@ -9,17 +9,21 @@ import {
   backfillRollups,
   CreateTicketRollups1764000000010,
 } from '../../migrations/1764000000010-CreateTicketRollups.js';
+import { AddPriorityRollup1764000000050 } from '../../migrations/1764000000050-AddPriorityRollup.js';
 import { ANALYTICS_CONNECTION, buildDataSourceOptions } from '../../src/database/database-options.js';
 import { generateDemoTickets, insertDemoTickets } from '../../src/demo/demo-data.js';
 import {
   backfillSketches,
   CreateTicketSketches1764000000020,
 } from '../../migrations/1764000000020-CreateTicketSketches.js';
+import { RollupsListener } from '../../src/rollups/rollups.listener.js';
 import { RollupsRepository } from '../../src/rollups/rollups.repository.js';
 import { SketchesRepository } from '../../src/rollups/sketches.repository.js';
 import { TICKETS_WRITING, type TicketsWritingEvent } from '../../src/tickets/events/tickets-writing.event.js';
 import { Api } from '../support/http.js';
+import { buildTicket } from '../support/factories.js';
 import { newOrganizationId, startApp, testConfig, testDatabaseUrl, tokenFor, type TestApp } from '../support/app.js';
+import { CITUS } from '../support/citus.js';
 import { migratedDatabase, sideDatabaseUrl } from '../support/database.js';
 
 /**
@@ -162,6 +166,24 @@ describe('rollups', () => {
     expect(cases).toBe(25);
   });
 
+  it('are kept by prepared statements for small writes on PostgreSQL and planned for bulk batches, alike', async () => {
+    const org = newOrganizationId();
+    const api = new Api(server.url, tokenFor(org, 'agent'));
+    const listener = server.app.get(RollupsListener);
+    const before = listener.inspect();
+    for (let i = 0; i < 3; i++) expect((await api.post('/api/v1/tickets', buildTicket())).status).toBe(201);
+    const bulk = await api.post('/api/v1/tickets/bulk', {
+      tickets: Array.from({ length: 300 }, (_, i) => buildTicket({ external_id: `b-${i}` })),
+    });
+    expect(bulk.status, bulk.text).toBe(200);
+    const after = listener.inspect();
+    // Prepared on PostgreSQL; Citus cannot plan the sketches' parameter, so there every write is planned.
+    expect(after.prepared - before.prepared).toBe(CITUS ? 0 : 3);
+    expect(after.planned - before.planned).toBe(CITUS ? 4 : 1);
+    expect(await rollups.verify(org)).toBeNull();
+    expect(await sketches.verify(org)).toBeNull();
+  });
+
   it('are read on connections without JIT, whose compiling would cost more than the reads', async () => {
     const analytics = server.app.get<DataSource>(getDataSourceToken(ANALYTICS_CONNECTION));
     expect(await analytics.query('SHOW jit')).toEqual([{ jit: 'off' }]);
@@ -275,8 +297,20 @@ describe('rollups', () => {
       await migration.up(runner);
       for (const org of orgs) expect(await new RollupsRepository(side).verify(org)).toBeNull();
       await side.query(`DELETE FROM ticket_rollups WHERE organization_id = ANY($1::bigint[])`, [orgs]);
-      await backfillRollups(runner, 7);
+      await backfillRollups(runner, { batch: 7 });
       for (const org of orgs) expect(await new RollupsRepository(side).verify(org)).toBeNull();
+      // The migration that added the priority rollup: from none of its rows, and again over them.
+      const priority = new AddPriorityRollup1764000000050();
+      await priority.down(runner);
+      const [{ left }] = await side.query(
+        `SELECT count(*)::int AS left FROM ticket_rollups WHERE rollup = 'priority' AND organization_id = ANY($1::bigint[])`,
+        [orgs],
+      );
+      expect(left).toBe(0);
+      for (let run = 0; run < 2; run++) {
+        await priority.up(runner);
+        for (const org of orgs) expect(await new RollupsRepository(side).verify(org)).toBeNull();
+      }
 
       const sketchesMigration = new CreateTicketSketches1764000000020();
       await sketchesMigration.down(runner);

@@ -20,8 +20,9 @@ export class TestRedisServer {
 
   private constructor(readonly port: number) {}
 
-  static async start(): Promise<TestRedisServer> {
-    const server = new TestRedisServer(await freePort());
+  /** On `port`, or on a free one. */
+  static async start(port?: number): Promise<TestRedisServer> {
+    const server = new TestRedisServer(port ?? (await freePort()));
     await server.launch();
     return server;
   }

@@ -6,12 +6,29 @@ export class TestSocket {
   readonly socket: Socket;
   private reason?: string;
 
-  constructor(baseUrl: string, token?: string, options: { viaQuery?: boolean } = {}) {
+  /**
+   * `transports` defaults to the websocket alone; `query` is sent on every
+   * request of the connection (each poll, the upgrade); `extraHeaders` on
+   * the handshake (Node only: browsers do not let a page set them).
+   */
+  constructor(
+    baseUrl: string,
+    token?: string,
+    options: {
+      viaQuery?: boolean;
+      transports?: ('polling' | 'websocket')[];
+      query?: Record<string, string>;
+      extraHeaders?: Record<string, string>;
+    } = {},
+  ) {
+    const query = { ...options.query, ...(token !== undefined && options.viaQuery ? { token } : {}) };
     this.socket = io(`${baseUrl}/analytics`, {
-      transports: ['websocket'],
+      transports: options.transports ?? ['websocket'],
       reconnection: false,
       forceNew: true,
-      ...(token === undefined ? {} : options.viaQuery ? { query: { token } } : { auth: { token } }),
+      query,
+      ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}),
+      ...(token === undefined || options.viaQuery ? {} : { auth: { token } }),
     });
     this.socket.onAny((name: string, payload: unknown) => this.events.push({ name, payload }));
     this.socket.on('disconnect', (reason) => (this.reason = reason));
