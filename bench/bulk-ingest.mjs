@@ -14,7 +14,6 @@
  *   npm run build && taskset -c 1 node bench/bulk-ingest.mjs     (DATABASE_URL, REDIS_URL, JWT_SECRET as for the service)
  */
 import { randomInt, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -22,7 +21,7 @@ import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { loadConfig } from '../dist/src/config/app-config.js';
 import { signToken } from '../dist/src/auth/token.service.js';
-import { startService } from './service.mjs';
+import { processCpu, startService } from './service.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 5);
@@ -32,7 +31,10 @@ const config = loadConfig();
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const service = await startService(
   { RATE_LIMIT_REQUESTS: '10000000' },
-  { cpus: process.env.BENCH_SERVER_CPUS ?? '0', nodeArgs: (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean) },
+  {
+    cpus: process.env.BENCH_SERVER_CPUS ?? '0',
+    nodeArgs: (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  },
 );
 const db = new pg.Client({ connectionString: config.databaseUrl });
 await db.connect();
@@ -60,10 +62,7 @@ function batch(round, b) {
  * The service's CPU time so far (user and system, ms), from /proc: per batch it is a figure that
  * other work on the machine changes much less than the wall-clock rates.
  */
-const serviceCpuMs = () => {
-  const fields = readFileSync(`/proc/${service.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-};
+const serviceCpuMs = () => processCpu(service.pid).cpuMs;
 const cpuPerBatch = { api: [], parallel: [] };
 
 /**
@@ -137,7 +136,10 @@ async function viaCopy(round, batches = BATCHES) {
   return rate;
 }
 
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 const spread = (values) => `${Math.min(...values).toFixed(3)}–${Math.max(...values).toFixed(3)}`;
 // One untimed batch each way first: the service's code is compiled by the time the rounds start, as in a
 // service that has been running for a while.

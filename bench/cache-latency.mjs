@@ -31,7 +31,7 @@ const headers = {
 const end = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000);
 const start = new Date(end.getTime() - YEAR_MS);
 let seed = 42;
-const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 
 const loadStarted = performance.now();
 for (let offset = 0; offset < TICKETS; offset += BATCH) {
@@ -74,13 +74,17 @@ const sample = async (expected, before) => {
   }
   return times;
 };
-const misses = await sample('MISS', () => fetch(`${base}/analytics/cache?pattern=ticket_count`, { method: 'DELETE', headers }));
+const misses = await sample('MISS', () =>
+  fetch(`${base}/analytics/cache?pattern=ticket_count`, { method: 'DELETE', headers }),
+);
 const hits = await sample('HIT');
 
 const row = (name, values) =>
   `${name.padEnd(5)} median ${quantile(values, 0.5).toFixed(2)} ms   p95 ${quantile(values, 0.95).toFixed(2)} ms   (${values.length} requests)`;
 
-console.log(`loaded ${TICKETS} tickets in ${loadSeconds.toFixed(1)} s (${Math.round(TICKETS / loadSeconds)} tickets/s through POST /tickets/bulk)`);
+console.log(
+  `loaded ${TICKETS} tickets in ${loadSeconds.toFixed(1)} s (${Math.round(TICKETS / loadSeconds)} tickets/s through POST /tickets/bulk)`,
+);
 console.log(`one-year daily ticket_count series (366 buckets) over ${TICKETS} tickets of one organization:`);
 console.log(row('HIT', hits));
 console.log(row('MISS', misses));

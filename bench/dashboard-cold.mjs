@@ -26,12 +26,16 @@ const organizationId = reused ? Number(reused) : randomInt(1, 2 ** 47);
 if (!reused) {
   const loadStarted = performance.now();
   await seedTickets(config.databaseUrl, organizationId, TICKETS);
-  console.log(`seeded ${TICKETS} tickets over a year in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s (COPY)`);
+  console.log(
+    `seeded ${TICKETS} tickets over a year in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s (COPY)`,
+  );
 }
 
 // Every request is a forced recompute: lift the limit on them for the run.
 const service = await startService({ RATE_LIMIT_FORCED: '1000000', RATE_LIMIT_REQUESTS: '1000000' });
-const headers = { authorization: `Bearer ${signToken({ sub: 'bench', org_id: organizationId, role: 'admin' }, config.jwtSecret, 3600)}` };
+const headers = {
+  authorization: `Bearer ${signToken({ sub: 'bench', org_id: organizationId, role: 'admin' }, config.jwtSecret, 3600)}`,
+};
 let body;
 async function dashboard() {
   const started = performance.now();
@@ -57,8 +61,12 @@ try {
   service.stop();
 }
 
-console.log(`organization ${organizationId}: 30-day dashboard, ${body.total_tickets} tickets in range, backlog ${body.current_backlog}`);
-console.log(`cold dashboard (use_cache=false) median ${quantile(times, 0.5).toFixed(1)} ms, p95 ${quantile(times, 0.95).toFixed(1)} ms (${SAMPLES} requests, one at a time)`);
+console.log(
+  `organization ${organizationId}: 30-day dashboard, ${body.total_tickets} tickets in range, backlog ${body.current_backlog}`,
+);
+console.log(
+  `cold dashboard (use_cache=false) median ${quantile(times, 0.5).toFixed(1)} ms, p95 ${quantile(times, 0.95).toFixed(1)} ms (${SAMPLES} requests, one at a time)`,
+);
 console.log(
   `${CONCURRENCY} at a time: median ${quantile(concurrent, 0.5).toFixed(1)} ms, p95 ${quantile(concurrent, 0.95).toFixed(1)} ms, ` +
     `${(concurrent.length / burstSeconds).toFixed(1)} dashboards/s (${concurrent.length} requests)`,

@@ -3,8 +3,10 @@
  * `npm run demo` as a user meets it: the command (given as arguments, default
  * `npm run demo`) started on a fresh data folder, then again on the same
  * folder. For each start: milliseconds until `GET /wallboard` answers 200,
- * and the process's peak RSS (VmHWM of the Node process that serves, read
- * once the banner is printed, so it covers seeding). Prints JSON.
+ * the process's peak RSS (VmHWM of the Node process that serves, read
+ * once the banner is printed, so it covers seeding), and the peak of the RSS
+ * summed over the whole process tree, sampled every 50 ms (it covers the
+ * short-lived initdb process of a fresh folder). Prints JSON.
  *
  *   node bench/demo-start.mjs                  # npm run demo, twice
  *   node bench/demo-start.mjs node dist/src/demo/main.js
@@ -19,17 +21,32 @@ const dataDir = mkdtempSync(join(tmpdir(), 'pulse-demo-bench-'));
 const port = 20_000 + Math.floor(Math.random() * 20_000);
 const READY = 'Pulse demo is running';
 
-/** The pid of the node process in `root`'s tree that listens (npm runs it as a grandchild). */
-function servingPid(root) {
-  const tree = execFileSync('ps', ['-o', 'pid=,ppid=,comm=', '-e'], { encoding: 'utf8' })
+const processes = () =>
+  execFileSync('ps', ['-o', 'pid=,ppid=,rss=,comm=', '-e'], { encoding: 'utf8' })
     .trim()
     .split('\n')
     .map((line) => line.trim().split(/\s+/));
+
+/** MB of RSS of `root` and every process below it. */
+function treeRssMb(root) {
+  const tree = processes();
+  let pids = [String(root)];
+  let kb = 0;
+  while (pids.length > 0) {
+    kb += tree.filter(([pid]) => pids.includes(pid)).reduce((sum, [, , rss]) => sum + Number(rss), 0);
+    pids = tree.filter(([, ppid]) => pids.includes(ppid)).map(([pid]) => pid);
+  }
+  return Math.round(kb / 1024);
+}
+
+/** The pid of the node process in `root`'s tree that listens (npm runs it as a grandchild). */
+function servingPid(root) {
+  const tree = processes();
   let pids = [String(root)];
   let found = String(root);
   for (let depth = 0; depth < 5; depth++) {
     pids = tree.filter(([, ppid]) => pids.includes(ppid)).map(([pid]) => pid);
-    const node = tree.find(([pid, , comm]) => pids.includes(pid) && comm === 'node');
+    const node = tree.find(([pid, , , comm]) => pids.includes(pid) && comm === 'node');
     if (node) found = node[0];
   }
   return Number(found);
@@ -51,7 +68,9 @@ async function start(label) {
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
   let wallboardMs = null;
+  let treePeakMb = 0;
   while (performance.now() - started < 300_000) {
+    treePeakMb = Math.max(treePeakMb, treeRssMb(child.pid));
     if (wallboardMs === null) {
       const ok = await fetch(`http://127.0.0.1:${port}/wallboard`).then(
         (r) => r.ok,
@@ -72,6 +91,7 @@ async function start(label) {
     wallboard_ms: wallboardMs,
     banner_ms: readyMs,
     peak_rss_mb: rss,
+    peak_tree_rss_mb: treePeakMb,
     seeded: /seeded organization 1 with (\d+)/.exec(output)?.[1] ?? null,
   };
 }

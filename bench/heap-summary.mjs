@@ -12,7 +12,10 @@ const [beforePath, afterPath, rows = '40'] = process.argv.slice(2);
 /** Count and shallow size per "type:name" of one snapshot. */
 function summarize(path) {
   const snapshot = JSON.parse(readFileSync(path, 'utf8'));
-  const { node_fields: fields, node_types: [types] } = snapshot.snapshot.meta;
+  const {
+    node_fields: fields,
+    node_types: [types],
+  } = snapshot.snapshot.meta;
   const width = fields.length;
   const [typeAt, nameAt, sizeAt] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f));
   const groups = new Map();

@@ -18,7 +18,7 @@ import { connect } from 'node:net';
 import { io } from 'socket.io-client';
 import { loadConfig } from '../dist/src/config/app-config.js';
 import { signToken } from '../dist/src/auth/token.service.js';
-import { quantile, startService } from './service.mjs';
+import { processCpu, quantile, startService } from './service.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const PAUSED = Number(process.env.BENCH_PAUSED ?? 40);
@@ -49,8 +49,7 @@ const rssMb = () => {
 let lastCpu = 0;
 const cpuSeconds = () => {
   try {
-    const fields = readFileSync(`/proc/${service.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    lastCpu = (Number(fields[11]) + Number(fields[12])) / 100;
+    lastCpu = processCpu(service.pid).cpuMs / 1000;
   } catch {
     // The process has ended: its last reading stands.
   }
@@ -63,7 +62,8 @@ function frame(text) {
   const mask = randomBytes(4);
   for (let i = 0; i < payload.length; i++) payload[i] ^= mask[i % 4];
   const length = payload.length;
-  const head = length < 126 ? Buffer.from([0x81, 0x80 | length]) : Buffer.from([0x81, 0xfe, length >> 8, length & 0xff]);
+  const head =
+    length < 126 ? Buffer.from([0x81, 0x80 | length]) : Buffer.from([0x81, 0xfe, length >> 8, length & 0xff]);
   return Buffer.concat([head, mask, payload]);
 }
 
@@ -92,7 +92,11 @@ function pausedClient(subject, until) {
   const subscribe = frame(
     `42/analytics,${JSON.stringify([
       'subscribe',
-      { metrics: ['ticket_count', 'response_time', 'resolution_time', 'sentiment_score'], window: '30d', interval: 3600 },
+      {
+        metrics: ['ticket_count', 'response_time', 'resolution_time', 'sentiment_score'],
+        window: '30d',
+        interval: 3600,
+      },
     ])}`,
   );
   const onData = (chunk) => {
@@ -173,8 +177,7 @@ const writer = setInterval(() => {
       if (response.status === 201) {
         writes.push(performance.now() - t0);
         timeline.push([t0 - started, performance.now() - t0]);
-      } 
-      else failedWrites += 1;
+      } else failedWrites += 1;
     },
     () => (failedWrites += 1),
   );
@@ -196,9 +199,13 @@ healthy.forEach(({ socket }) => socket.disconnect());
 service.stop();
 await new Promise((resolve) => setTimeout(resolve, 3000));
 
-console.log(`${PAUSED} paused sockets sending subscribe every 10 ms for ${SECONDS} s; ${HEALTHY} healthy sockets (interval 1 s); ${WRITES_PER_SECOND} writes/s`);
+console.log(
+  `${PAUSED} paused sockets sending subscribe every 10 ms for ${SECONDS} s; ${HEALTHY} healthy sockets (interval 1 s); ${WRITES_PER_SECOND} writes/s`,
+);
 console.log(`  paused connections made: ${paused.connections}, subscribes sent: ${paused.subscribes}`);
-console.log(`  service RSS: ${rssBefore.toFixed(0)} MB before, peak ${peakRss.toFixed(0)} MB; CPU used ${cpuUsed.toFixed(1)} s`);
+console.log(
+  `  service RSS: ${rssBefore.toFixed(0)} MB before, peak ${peakRss.toFixed(0)} MB; CPU used ${cpuUsed.toFixed(1)} s`,
+);
 console.log(
   `  healthy sockets: longest gap between periodic_updates ${(Math.max(...gaps) / 1000).toFixed(2)} s; ` +
     `disconnects ${healthy.reduce((n, h) => n + h.disconnects, 0)}`,

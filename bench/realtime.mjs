@@ -29,7 +29,11 @@ let connections = 0;
 function connect(org, subscription) {
   return new Promise((resolve, reject) => {
     const sub = `bench-${(connections += 1)}`;
-    const socket = io(`${service.url}/analytics`, { auth: { token: token(org, 'viewer', sub) }, transports: ['websocket'], forceNew: true });
+    const socket = io(`${service.url}/analytics`, {
+      auth: { token: token(org, 'viewer', sub) },
+      transports: ['websocket'],
+      forceNew: true,
+    });
     socket.once('connect_error', reject);
     socket.once('connect', () => socket.emit('subscribe', subscription, () => resolve(socket)));
   });
@@ -77,7 +81,11 @@ for (let i = 0; i < SOCKETS; i += 100) {
   sockets.push(
     ...(await Promise.all(
       Array.from({ length: Math.min(100, SOCKETS - i) }, (_, j) =>
-        connect(org, { metrics: ['ticket_count', 'response_time'], interval: 30, window: ['1h', '24h', '7d', '30d'][(i + j) % 4] }),
+        connect(org, {
+          metrics: ['ticket_count', 'response_time'],
+          interval: 30,
+          window: ['1h', '24h', '7d', '30d'][(i + j) % 4],
+        }),
       ),
     )),
   );
@@ -89,5 +97,9 @@ service.stop();
 
 const valid = latencies.filter((l) => !Number.isNaN(l) && l >= 0);
 console.log(`write → metric_update over ${valid.length} writes (${lost} without an update within 5 s):`);
-console.log(`  p50 ${quantile(valid, 0.5).toFixed(1)} ms, p99 ${quantile(valid, 0.99).toFixed(1)} ms, max ${Math.max(...valid).toFixed(1)} ms`);
-console.log(`service RSS: ${rssBefore.toFixed(0)} MB, with ${sockets.length} subscribed sockets ${rssWith.toFixed(0)} MB`);
+console.log(
+  `  p50 ${quantile(valid, 0.5).toFixed(1)} ms, p99 ${quantile(valid, 0.99).toFixed(1)} ms, max ${Math.max(...valid).toFixed(1)} ms`,
+);
+console.log(
+  `service RSS: ${rssBefore.toFixed(0)} MB, with ${sockets.length} subscribed sockets ${rssWith.toFixed(0)} MB`,
+);

@@ -18,6 +18,7 @@
  *   npm run bench:rollups     (builds, then uses DATABASE_URL / REDIS_URL from .env)
  *   BENCH_ONLY=performance    only the performance part (BENCH_ORGS to reuse seeded organizations)
  *   BENCH_SERVICE_CPUS=0      pins the service (run the bench itself with taskset -c 1)
+ *   BENCH_WARMUP=100          requests of each kind before the rounds (the service's code compiled)
  */
 import { randomInt } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -32,6 +33,9 @@ import { quantile, startService } from './service.mjs';
 const TICKETS = Number(process.env.BENCH_TICKETS ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 10);
+// Requests of each kind sent before the rounds: a running service has compiled its hot code (the
+// first rounds of a fresh process ran 2-3 times slower while V8 optimized it).
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 100);
 const WRITES = Number(process.env.BENCH_WRITES ?? 300);
 const ONLY = process.env.BENCH_ONLY;
 const runs = (part) => ONLY === undefined || ONLY === part;
@@ -93,6 +97,11 @@ let warm = null;
 if (runs('series')) {
   // Warm both paths once, and check they agree.
   warm = await pulse(seriesUrl('UTC'));
+  for (let i = 0; i < WARMUP; i++) {
+    await pulse(seriesUrl('UTC'));
+    await pulse(seriesUrl('Asia/Kathmandu'));
+    await pulse(`${service.url}/api/v1/analytics/dashboard?period=30d&use_cache=false`);
+  }
   const { rows: rawWarm } = await db.query(RAW_SQL, [org, start, end]);
   const rawTotal = rawWarm.reduce((n, r) => n + r.count, 0);
   if (rawTotal !== warm.total_count) throw new Error(`Pulse counted ${warm.total_count}, GROUP BY ${rawTotal}`);
@@ -132,6 +141,7 @@ if (runs('performance')) {
     }
   }
   perfChecked = exactWarm;
+  for (let i = 0; i < WARMUP; i++) await pulse(perfUrl('approximate'));
   // The same statements on one connection of their own: what the database spends, without HTTP and Node.
   const range = { start: perfStart, end: perfEnd };
   const base = { organizationId: org, ...range, timezone: 'UTC', filters: {} };

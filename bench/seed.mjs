@@ -92,8 +92,7 @@ export async function seedTickets(databaseUrl, organizationId, count, { days = 3
     );
     rollupSeconds = (performance.now() - rollupsStarted) / 1000;
     const sketchesStarted = performance.now();
-    const targets = storeTargetsSql(organizationId, DEFAULT_SLA_TARGETS);
-    await client.query(targets.text, targets.values);
+    await client.query(storeTargetsSql(organizationId, DEFAULT_SLA_TARGETS));
     // The hourly blocks thirty days of created_at at a time, so no one statement sorts them all; then the coarser ones.
     const {
       rows: [span],

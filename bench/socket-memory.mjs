@@ -19,7 +19,7 @@ import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { io } from 'socket.io-client';
+import { inBatches, openSocket } from './sockets.mjs';
 import { loadConfig } from '../dist/src/config/app-config.js';
 import { signToken } from '../dist/src/auth/token.service.js';
 import { Inspector } from './inspector.mjs';
@@ -53,20 +53,17 @@ else await main();
 async function clients() {
   const config = loadConfig();
   let sockets = [];
-  const inBatches = async (items, work) => {
-    for (let i = 0; i < items.length; i += 100) await Promise.all(items.slice(i, i + 100).map(work));
-  };
   process.on('message', async ({ command, url, organizationId, from, count }) => {
     if (command === 'connect') {
       const indexes = Array.from({ length: count }, (_, i) => from + i);
       await inBatches(indexes, async (index) => {
-        const token = signToken({ sub: `memory-${index}`, org_id: organizationId, role: 'viewer' }, config.jwtSecret, 3600);
-        const socket = io(`${url}/analytics`, { auth: { token }, transports: ['websocket'], forceNew: true, reconnection: false });
+        const token = signToken(
+          { sub: `memory-${index}`, org_id: organizationId, role: 'viewer' },
+          config.jwtSecret,
+          3600,
+        );
+        const socket = await openSocket(url, token, { until: 'connected' });
         socket.index = index;
-        await new Promise((resolve, reject) => {
-          socket.once('connected', resolve);
-          socket.once('connect_error', reject);
-        });
         sockets.push(socket);
       });
     } else if (command === 'subscribe') {
@@ -104,9 +101,13 @@ async function main() {
   if (SNAPSHOTS) mkdirSync(SNAPSHOTS, { recursive: true });
 
   workers = Array.from({ length: CLIENT_PROCESSES }, () => {
-    const child = spawn('taskset', ['-c', CLIENT_CPUS, process.execPath, new URL(import.meta.url).pathname, '--clients'], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const child = spawn(
+      'taskset',
+      ['-c', CLIENT_CPUS, process.execPath, new URL(import.meta.url).pathname, '--clients'],
+      {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      },
+    );
     return child;
   });
   const share = Math.ceil(SOCKETS / CLIENT_PROCESSES);
@@ -141,7 +142,8 @@ async function main() {
       external: after.external,
       rss: rssOf(),
     });
-    if (SNAPSHOTS) await inspector.heapSnapshot(`${SNAPSHOTS}/${readings.length}-${name.replaceAll(' ', '-')}.heapsnapshot`);
+    if (SNAPSHOTS)
+      await inspector.heapSnapshot(`${SNAPSHOTS}/${readings.length}-${name.replaceAll(' ', '-')}.heapsnapshot`);
   }
 
   // Warm-up: one socket per subscription connects, subscribes and leaves, so code paths,
@@ -198,7 +200,14 @@ async function main() {
         `${mb(r.external).padStart(9)} ${mb(r.rss).padStart(9)}`,
     );
   }
-  for (const [i, { connectSeconds, subscribeSeconds, readings: [connected, subscribed, left] }] of cycles.entries()) {
+  for (const [
+    i,
+    {
+      connectSeconds,
+      subscribeSeconds,
+      readings: [connected, subscribed, left],
+    },
+  ] of cycles.entries()) {
     console.log(
       `cycle ${i + 1}: connected in ${connectSeconds.toFixed(1)} s, subscribed in ${subscribeSeconds.toFixed(1)} s; ` +
         `heap per socket connected ${kb((connected.heap - idle.heap) / SOCKETS)}, subscribed ${kb((subscribed.heap - idle.heap) / SOCKETS)}; ` +

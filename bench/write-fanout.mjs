@@ -19,10 +19,10 @@
 import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { io } from 'socket.io-client';
+import { inBatches, subscribedSocket } from './sockets.mjs';
 import { loadConfig } from '../dist/src/config/app-config.js';
 import { signToken } from '../dist/src/auth/token.service.js';
-import { quantile, startService } from './service.mjs';
+import { processCpu, quantile, startService } from './service.mjs';
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -41,21 +41,14 @@ else await main();
 /** The socket process: connects and subscribes SOCKETS sockets, then reports the metric_updates they receive. */
 async function sockets(url, organizationId) {
   let updates = 0;
-  for (let i = 0; i < SOCKETS; i += 100) {
-    await Promise.all(
-      Array.from({ length: Math.min(100, SOCKETS - i) }, async (_, j) => {
-        const token = signToken({ sub: `fanout-${i + j}`, org_id: organizationId, role: 'viewer' }, config.jwtSecret, 3600);
-        const socket = io(`${url}/analytics`, { auth: { token }, transports: ['websocket'], forceNew: true, reconnection: false });
-        await new Promise((resolve, reject) => {
-          socket.once('connect', resolve);
-          socket.once('connect_error', reject);
-        });
-        const reply = await socket.timeout(30_000).emitWithAck('subscribe', SUBSCRIPTION);
-        if (!reply.ok) throw new Error(`subscribe refused: ${reply.error}`);
-        socket.on('metric_update', () => (updates += 1));
-      }),
-    );
-  }
+  await inBatches(
+    Array.from({ length: SOCKETS }, (_, i) => i),
+    async (i) => {
+      const token = signToken({ sub: `fanout-${i}`, org_id: organizationId, role: 'viewer' }, config.jwtSecret, 3600);
+      const socket = await subscribedSocket(url, token, SUBSCRIPTION);
+      socket.on('metric_update', () => (updates += 1));
+    },
+  );
   process.send({ ready: true });
   process.on('message', () => process.send({ updates }));
 }
@@ -70,7 +63,18 @@ async function main() {
   // At a lower priority than the writer on their core: reading 1,000 updates a write is the sockets' work, not the write's.
   const child = spawn(
     'nice',
-    ['-n', '10', 'taskset', '-c', CLIENT_CPUS, process.execPath, new URL(import.meta.url).pathname, '--sockets', service.url, String(watched)],
+    [
+      '-n',
+      '10',
+      'taskset',
+      '-c',
+      CLIENT_CPUS,
+      process.execPath,
+      new URL(import.meta.url).pathname,
+      '--sockets',
+      service.url,
+      String(watched),
+    ],
     { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
   // Also when the bench fails: the service and the socket process end with it.
@@ -108,10 +112,7 @@ async function main() {
   await writes(watched, 10);
 
   // The service's CPU time (user + system, from /proc), to show what a write's fan-out costs it.
-  const cpuMs = () => {
-    const fields = readFileSync(`/proc/${service.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  };
+  const cpuMs = () => processCpu(service.pid).cpuMs;
   const cpu = { none: 0, subscribed: 0 };
   const all = { none: [], subscribed: [] };
   const ratios = [];
@@ -143,7 +144,9 @@ async function main() {
     `${ROUNDS} rounds × ${WRITES} writes ${PACE_MS} ms apart per organization; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
   );
   const perWrite = (side) => `${(cpu[side] / all[side].length).toFixed(1)} ms`;
-  console.log(`  no sockets:            p50 ${ms(all.none, 0.5)}, p99 ${ms(all.none, 0.99)}; service CPU ${perWrite('none')} a write`);
+  console.log(
+    `  no sockets:            p50 ${ms(all.none, 0.5)}, p99 ${ms(all.none, 0.99)}; service CPU ${perWrite('none')} a write`,
+  );
   console.log(
     `  ${SOCKETS} subscribed sockets: p50 ${ms(all.subscribed, 0.5)}, p99 ${ms(all.subscribed, 0.99)}; service CPU ${perWrite('subscribed')} a write`,
   );
