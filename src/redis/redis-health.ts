@@ -77,6 +77,16 @@ export class RedisHealth {
   /** A step that must succeed before Redis is used again after it was down (the cache's outbox replay). */
   onRecovery(step: () => Promise<void>): void {
     this.recoverySteps.push(step);
+    // Redis may have connected, and been declared up, while the application was
+    // still being built, before this step was registered: that recovery ran
+    // without it (a fresh instance that skipped the cache's replay would serve
+    // entries older than a write whose bump a dead instance left behind), so
+    // Redis is recovered again, with every step, before it is used.
+    if (this.current !== 'down') {
+      this.losses += 1;
+      this.current = 'down';
+      void this.recover();
+    }
   }
 
   /**

@@ -56,6 +56,32 @@ describe('RedisHealth', () => {
     expect(recoveries).toHaveLength(2);
   });
 
+  it('runs a recovery step registered after Redis was declared up before Redis is used again', async () => {
+    const late = new RedisHealth(createRedisClient(testConfig({ REDIS_URL: server.url }), 'health-late'), {
+      commandTimeoutMs: 100,
+      probeTimeoutMs: 500,
+    });
+    try {
+      expect(await late.waitUntilAvailable(2000)).toBe(true);
+      let release!: () => void;
+      const ran: string[] = [];
+      late.onRecovery(async () => {
+        ran.push(late.state);
+        await new Promise<void>((resolve) => (release = resolve));
+      });
+      // Not used while its new step has not run.
+      expect(late.isAvailable()).toBe(false);
+      await expect(late.call((r) => r.get('k'))).rejects.toThrow('Redis is unavailable');
+      await expect.poll(() => ran, { timeout: 2000, interval: 10 }).toEqual(['down']);
+      expect(late.isAvailable()).toBe(false);
+      release();
+      await expect.poll(() => late.state, { timeout: 2000, interval: 10 }).toBe('up');
+      expect(ran).toHaveLength(1);
+    } finally {
+      late.client.disconnect();
+    }
+  });
+
   it('goes down at once when the connection is lost, and reads the new incarnation after a restart', async () => {
     const before = health.incarnation;
     await server.stop();
