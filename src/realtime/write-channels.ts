@@ -7,6 +7,16 @@ import type { CommittedWrite } from './realtime.contract.js';
 /** How long a first subscribe of an organization waits for its channel before going on without it. */
 const SUBSCRIBE_WAIT_MS = 1000;
 
+/**
+ * A write with at least this many contributions asks Redis whether another
+ * instance listens before it is encoded and sent: a bulk write's message is
+ * megabytes, and an organization nobody watches elsewhere is the common case.
+ */
+const ASK_FIRST = 64;
+
+/** Subscribers of a shard channel, asked of the node that owns its slot (KEYS[1] routes the script there). */
+const LISTENERS_SCRIPT = `return redis.call('PUBSUB', 'SHARDNUMSUB', KEYS[1])[2]`;
+
 /** The channel name's parts: the organization's hash tag puts it in the slot of its keys. */
 const channelOf = (prefix: string, organizationId: number) => `${prefix}:io:writes{o${organizationId}}`;
 
@@ -40,6 +50,8 @@ export class WriteChannels implements OnModuleDestroy {
   private readonly held = new Map<number, Promise<void>>();
   private handler: (write: CommittedWrite) => void = () => undefined;
   private received = 0;
+  private published = 0;
+  private unheard = 0;
 
   constructor(private readonly config: AppConfig) {
     if (config.embedded) return;
@@ -51,9 +63,17 @@ export class WriteChannels implements OnModuleDestroy {
     for (const client of Object.values(this.clients ?? {})) client.disconnect();
   }
 
-  /** Read-only, for tests: the organizations listened to, and the messages received on their channels so far. */
-  inspect(): { organizations: number[]; received: number } {
-    return { organizations: [...this.held.keys()], received: this.received };
+  /**
+   * Read-only, for tests: the organizations listened to, the messages received on their channels
+   * so far, the messages published, and the big writes not published because no other instance listened.
+   */
+  inspect(): { organizations: number[]; received: number; published: number; unheard: number } {
+    return {
+      organizations: [...this.held.keys()],
+      received: this.received,
+      published: this.published,
+      unheard: this.unheard,
+    };
   }
 
   /** Who is told of the writes other instances committed. */
@@ -90,12 +110,28 @@ export class WriteChannels implements OnModuleDestroy {
     sub.sunsubscribe(channelOf(this.config.redisKeyPrefix, organizationId)).catch(() => undefined);
   }
 
-  /** To the instances that hold a room of the write's organization; dropped while Redis is away. */
+  /**
+   * To the instances that hold a room of the write's organization; dropped while Redis is away. A
+   * big write of an organization this instance holds no room of is sent only when Redis counts a
+   * listener: an instance that subscribes has its subscription confirmed before it reads the
+   * numbers its sockets start from (`hold`), and the count is asked after the write committed, so a
+   * write those numbers miss finds it counted. (With a room of its own here, this instance is one
+   * of the count, and whether Redis has counted it yet is not known: sent.)
+   */
   publish(write: CommittedWrite): void {
     const pub = this.clients?.pub;
     if (!pub) return;
-    const message: Message = { from: this.id, write };
-    pub.spublish(channelOf(this.config.redisKeyPrefix, write.organizationId), JSON.stringify(message)).catch(() => undefined);
+    const channel = channelOf(this.config.redisKeyPrefix, write.organizationId);
+    const send = () => {
+      this.published += 1;
+      const message: Message = { from: this.id, write };
+      pub.spublish(channel, JSON.stringify(message)).catch(() => undefined);
+    };
+    if (write.contributions.metric.length < ASK_FIRST || this.held.has(write.organizationId)) return send();
+    (pub.eval(LISTENERS_SCRIPT, 1, channel) as Promise<number>).then(
+      (listeners) => (listeners > 0 ? send() : (this.unheard += 1)),
+      () => undefined,
+    );
   }
 
   private receive(channel: Buffer, raw: Buffer): void {

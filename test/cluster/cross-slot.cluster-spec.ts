@@ -64,8 +64,9 @@ describe('Redis Cluster: no cross-slot command', () => {
       buildTicket({ created_at: new Date(now - 3600_000).toISOString() }),
     );
     expect(created.status, created.text).toBe(201);
+    // Big enough to ask the channel's listeners first (write-channels.ts).
     const bulk = await admin.post('/api/v1/tickets/bulk', {
-      tickets: [buildTicket({ created_at: new Date(now - 7200_000).toISOString() })],
+      tickets: Array.from({ length: 70 }, () => buildTicket({ created_at: new Date(now - 7200_000).toISOString() })),
     });
     expect(bulk.status, bulk.text).toBeLessThan(300);
     // A write on A reaches the socket on B: the adapter's SPUBLISH and SSUBSCRIBE.

@@ -363,6 +363,34 @@ describe('realtime across two instances', () => {
     }
   });
 
+  it('sends a big write only when another instance listens, and then every ticket of it arrives', async () => {
+    const organizationId = newOrganizationId();
+    const agent = new Api(a.url, tokenFor(organizationId, 'agent'));
+    const bulk = async () => {
+      const tickets = Array.from({ length: 100 }, () => buildTicket({ created_at: new Date().toISOString() }));
+      const res = await agent.post('/api/v1/tickets/bulk', { tickets });
+      expect(res.status, res.text).toBe(200);
+    };
+    const channelsOfA = a.app.get(WriteChannels);
+    // No room of the organization anywhere: nothing is encoded or sent.
+    const before = channelsOfA.inspect();
+    await bulk();
+    await expect.poll(() => channelsOfA.inspect().unheard, { timeout: 5000 }).toBe(before.unheard + 1);
+    expect(channelsOfA.inspect().published).toBe(before.published);
+
+    const onB = new TestSocket(b.url, tokenFor(organizationId, 'viewer'));
+    try {
+      await onB.connected();
+      await onB.emit('subscribe', { metrics: ['ticket_count'], window: '24h' });
+      await bulk();
+      let counted = 0;
+      while (counted < 100) counted += (await onB.next('metric_update')).count;
+      expect(counted).toBe(100);
+    } finally {
+      onB.close();
+    }
+  });
+
   it('tells only the instances that hold a room of the write’s organization, from the subscribe on', async () => {
     const organizationId = newOrganizationId();
     const agent = new Api(a.url, tokenFor(organizationId, 'agent'));
