@@ -14,14 +14,23 @@ import { answers, deserialize, serialize, type StoredResult } from './stored-res
 
 export type CacheOutcome = 'HIT' | 'MISS' | 'BYPASS' | 'ERROR';
 
-/** A serialized analytics result, how the cache produced it, and where it is stored (HIT, MISS). */
+/**
+ * A serialized analytics result, how the cache produced it, and where it is
+ * stored (HIT, MISS), or how to compute it again (BYPASS).
+ */
 export class CachedResult {
   constructor(
     readonly body: string,
     readonly etag: string,
     readonly cache: CacheOutcome,
     readonly address?: ResultAddress,
+    readonly again?: ForcedAddress,
   ) {}
+}
+
+/** A forced computation the hot path may run again for the same URL (CachedReads): its address and its query. */
+export interface ForcedAddress extends ResultAddress {
+  readonly request: CachedQuery;
 }
 
 /** What to compute and cache; the generations of what it depends on (`scopesOf`) are part of its key. */
@@ -41,6 +50,8 @@ export interface CachedQuery extends ResultDependencies {
 type Computed = StoredResult;
 
 const LOCK_POLL_MS = 20;
+/** Longer than any wait between a request's range resolution and its run here. */
+const RESOLVED_WITHIN_MS = 1000;
 /** A cache read that could not be answered (unlike `null`: answered, nothing stored). */
 const UNREACHABLE = Symbol('unreachable');
 
@@ -81,8 +92,10 @@ export class CachedExecutor {
   async run(request: CachedQuery): Promise<CachedResult> {
     const { organizationId, section } = request;
     const startedAt = this.clock.now().getTime();
-    // Period ranges end at the next whole minute: the same request resolves alike until then.
-    const validUntil = Math.ceil(startedAt / 60_000) * 60_000;
+    // Period ranges end at the next whole minute: the same request resolves alike until then. Its
+    // range was resolved a moment before this (by the caller), so a request begun just after a
+    // minute's end counts, for the hot path, as one of the minute before (already over: not remembered).
+    const validUntil = Math.ceil((startedAt - RESOLVED_WITHIN_MS) / 60_000) * 60_000;
     // A forced computation's charge and the generations are read at once: one round trip's wait, not two.
     const charged = request.fresh && !request.prepaid ? this.forced.charge(organizationId) : undefined;
     const digest = digestOf(request.query);
@@ -119,11 +132,7 @@ export class CachedExecutor {
     });
 
     if (request.fresh) {
-      const result = await this.computeFresh(local, request);
-      // Stored once the answer is on its way (its write and round trip are not the client's wait): any
-      // later request on this instance finds it, its lookup sent after this store on the same connection.
-      setImmediate(() => void this.save(organizationId, key, result, member));
-      return this.finish(section, { ...result, cache: 'BYPASS' }, organizationId, 'misses');
+      return this.bypass(request, digest, scopes, tag, (result) => ({ ...addressOf(result), request }));
     }
 
     const hit = stored === null ? null : deserialize(stored);
@@ -141,6 +150,32 @@ export class CachedExecutor {
     // A computation that began before this request may answer as of an instant the clock has since passed.
     if (!answers(result, startedAt)) return this.run(request);
     return this.finish(section, { ...result, cache: 'MISS', address: addressOf(result) }, organizationId, 'misses');
+  }
+
+  /**
+   * A forced computation whose caller has paid its charge and read the
+   * generations of its scopes (`tag`), as the hot path does in one script.
+   */
+  runFresh({ request, digest, scopes }: ForcedAddress, tag: string): Promise<CachedResult> {
+    return this.bypass(request, digest, scopes, tag);
+  }
+
+  /** Computes afresh (FreshFlights) and stores the result under `tag`'s key. */
+  private async bypass(
+    request: CachedQuery,
+    digest: string,
+    scopes: readonly Scope[],
+    tag: string,
+    again?: (result: Computed) => ForcedAddress,
+  ): Promise<CachedResult> {
+    const { organizationId, section } = request;
+    const result = await this.computeFresh(`${organizationId}|${section}|${digest}`, request);
+    const key = this.keys.entry(organizationId, section, digest, tag);
+    const member = `${section}|${scopes.join(',')}|${digest}|${tag}`;
+    // Stored once the answer is on its way (its write and round trip are not the client's wait): any
+    // later request on this instance finds it, its lookup sent after this store on the same connection.
+    setImmediate(() => void this.save(organizationId, key, result, member));
+    return this.finish(section, { ...result, cache: 'BYPASS', again: again?.(result) }, organizationId, 'misses');
   }
 
   /**
@@ -254,7 +289,13 @@ export class CachedExecutor {
 
   private finish(
     section: CacheSection,
-    { body, etag, cache, address }: Computed & { cache: CacheOutcome; address?: ResultAddress },
+    {
+      body,
+      etag,
+      cache,
+      address,
+      again,
+    }: Computed & { cache: CacheOutcome; address?: ResultAddress; again?: ForcedAddress },
     organizationId?: number,
     counter?: 'hits' | 'misses',
   ): CachedResult {
@@ -262,6 +303,6 @@ export class CachedExecutor {
     if (organizationId !== undefined && counter) {
       this.store.countResult(organizationId, counter).catch((error: Error) => this.logger.debug(error.message));
     }
-    return new CachedResult(body, etag, cache, address);
+    return new CachedResult(body, etag, cache, address, again);
   }
 }

@@ -61,6 +61,14 @@ describe('CachedExecutor and results the clock changes', () => {
     },
   });
 
+  it('gives the hot path an address until the minute ends, none just after a minute began', async () => {
+    clock.ms = Date.parse('2025-06-01T12:00:30Z');
+    expect((await executor.run(request(3_600_000))).address?.validUntil).toBe(Date.parse('2025-06-01T12:01:00Z'));
+    // Its range may have been resolved in the minute before: the address is over as it is made.
+    clock.ms = Date.parse('2025-06-01T12:01:00.200Z');
+    expect((await executor.run(request(3_600_000))).address?.validUntil).toBe(Date.parse('2025-06-01T12:01:00Z'));
+  });
+
   it('serves a stored result until its instant, then computes again though nothing was written', async () => {
     expect((await executor.run(request(5000))).cache).toBe('MISS');
     clock.ms += 4999;

@@ -5,12 +5,14 @@ import { Clock } from '../common/clock.js';
 import { asksNoCache } from '../common/no-cache.decorator.js';
 import { AppConfig } from '../config/app-config.js';
 import { Telemetry } from '../observability/telemetry.service.js';
+import { forcedRecomputesKey } from '../rate-limit/forced-recomputes.js';
 import { callerTracker, limitKey } from '../rate-limit/rate-limit-keys.js';
-import { RateLimiter, type RateLimitDecision } from '../rate-limit/rate-limiter.js';
+import { PRECOUNTED, RateLimiter } from '../rate-limit/rate-limiter.js';
 import { RedisHealth } from '../redis/redis-health.js';
 import { LUA_INCARNATION, defineScript } from '../redis/redis-script.js';
 import { CacheInvalidator } from './cache-invalidator.service.js';
 import { CacheKeys } from './cache-keys.js';
+import { CachedExecutor, type CachedResult, type CacheOutcome, type ForcedAddress } from './cached-executor.service.js';
 import type { CacheSection, Scope } from './cache-scopes.js';
 import { cachedHeaders, matchesEtag } from './cached-response.headers.js';
 import { answers, deserializeBytes } from './stored-result.js';
@@ -29,19 +31,16 @@ export interface ResultAddress {
   readonly validUntil: number;
 }
 
-interface Remembered extends ResultAddress {
-  readonly key: string;
-}
-
-/** The per-caller limit's decision, made by the read script, for the rate-limit guard to reuse. */
-export const PRECOUNTED = Symbol('pulse.precounted');
-declare module 'fastify' {
-  interface FastifyRequest {
-    [PRECOUNTED]?: RateLimitDecision;
-  }
-}
+/** A URL answered from the cache (`stored`), or computed afresh on request (`forced`). */
+type Remembered =
+  | (ResultAddress & { readonly key: string; readonly kind: 'stored' })
+  | (ForcedAddress & { readonly key: string; readonly kind: 'forced' });
 
 const MAX_REMEMBERED = 10_000;
+
+/** A URL's entry: a no-cache header makes the same URL a forced read. */
+const rememberedKey = (organizationId: number, url: string, noCacheHeader: boolean) =>
+  `${organizationId}|${noCacheHeader ? 'no-cache|' : ''}${url}`;
 const ANALYTICS_GET = /^\/api\/v1\/analytics\/(time-series|dashboard|performance|distribution)\b/;
 
 /**
@@ -60,6 +59,28 @@ for i = 3, #KEYS do tag = tag .. '.' .. (redis.call('GET', KEYS[i]) or '0') end
 local value = redis.call('GET', ARGV[3] .. tag)
 if value then redis.call('HINCRBY', KEYS[2], 'hits', 1) end
 return {n, ttl, value}`;
+
+/**
+ * Counts the caller's request and, when the caller may go on, charges the
+ * organization's forced-recompute budget (as ForcedRecomputes does, but only
+ * when the budget is not spent: a spent one is left for the pipeline to
+ * charge and refuse) and reads the generations of the result's scopes: one
+ * round trip, in the organization's slot. Returns the caller's count and
+ * window, and the tag with the budget's count and window, or no tag.
+ */
+const FORCED_SCRIPT = `
+local n = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+if n > tonumber(ARGV[2]) then return {n, ttl, false} end
+if tonumber(redis.call('GET', KEYS[2]) or '0') >= tonumber(ARGV[3]) then return {n, ttl, false} end
+local f = redis.call('INCR', KEYS[2])
+local fttl = redis.call('PTTL', KEYS[2])
+if fttl < 0 then redis.call('PEXPIRE', KEYS[2], ARGV[1]); fttl = tonumber(ARGV[1]) end
+${LUA_INCARNATION}
+local tag = incarnation
+for i = 4, #KEYS do tag = tag .. '.' .. (redis.call('GET', KEYS[i]) or '0') end
+return {n, ttl, tag, f, fttl}`;
 
 /**
  * The hot path of a cached read. A GET that was answered through the whole
@@ -81,6 +102,8 @@ export class CachedReads {
   private readonly windowMs: number;
   private readonly limit: number;
   private readonly read?: (keys: readonly string[], args: readonly (string | number)[]) => Promise<unknown>;
+  private readonly forcedRead?: (keys: readonly string[], args: readonly (string | number)[]) => Promise<unknown>;
+  private readonly forcedLimit: number;
 
   constructor(
     private readonly tokens: TokenService,
@@ -89,32 +112,49 @@ export class CachedReads {
     private readonly limiter: RateLimiter,
     private readonly telemetry: Telemetry,
     private readonly clock: Clock,
+    private readonly executor: CachedExecutor,
     config: AppConfig,
     @Optional() @Inject(RedisHealth) private readonly redis: RedisHealth | null,
   ) {
     this.windowMs = config.rateLimitWindowSeconds * 1000;
     this.limit = config.rateLimitRequests;
-    // Bulk replies as Buffers: the stored body goes out as the bytes Redis sent.
-    if (redis) this.read = defineScript(redis.client, 'pulseCachedRead', READ_SCRIPT, { buffers: true });
+    this.forcedLimit = config.rateLimitForced;
+    if (redis) {
+      // Bulk replies as Buffers: the stored body goes out as the bytes Redis sent.
+      this.read = defineScript(redis.client, 'pulseCachedRead', READ_SCRIPT, { buffers: true });
+      this.forcedRead = defineScript(redis.client, 'pulseForcedRead', FORCED_SCRIPT);
+    }
   }
 
   /** Called for every GET answered from the cache or computed into it. */
   remember(url: string, address: ResultAddress): void {
+    this.keep({ ...address, key: `${address.organizationId}|${url}`, kind: 'stored' }, url);
+  }
+
+  /**
+   * Called for every GET computed afresh on request (`use_cache=false`, or
+   * `Cache-Control: no-cache`, which `noCacheHeader` says): the same request
+   * is computed afresh again on the hot path.
+   */
+  rememberForced(url: string, noCacheHeader: boolean, forced: ForcedAddress): void {
+    this.keep({ ...forced, key: rememberedKey(forced.organizationId, url, noCacheHeader), kind: 'forced' }, url);
+  }
+
+  private keep(entry: Remembered, url: string): void {
     if (!this.redis || !ANALYTICS_GET.test(url)) return;
-    const key = `${address.organizationId}|${url}`;
-    this.remembered.delete(key);
+    this.remembered.delete(entry.key);
     if (this.remembered.size >= MAX_REMEMBERED) this.remembered.delete(this.remembered.keys().next().value!);
-    this.remembered.set(key, { ...address, key });
+    this.remembered.set(entry.key, entry);
   }
 
   /** Fastify preHandler: answers a remembered read that hits, or lets the request go on. */
   readonly hook = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     const redis = this.redis;
     if (request.method !== 'GET' || !redis || redis.state !== 'up' || !this.invalidator.inSync()) return;
-    if (asksNoCache(request.headers['cache-control'])) return;
     const principal = this.tokens.fromHeader(request.headers.authorization);
     if (!principal) return;
-    const address = this.remembered.get(`${principal.organizationId}|${request.url}`);
+    const noCache = asksNoCache(request.headers['cache-control']);
+    const address = this.remembered.get(rememberedKey(principal.organizationId, request.url, noCache));
     if (!address) return;
     const startedAt = this.clock.now().getTime();
     if (startedAt >= address.validUntil) {
@@ -122,6 +162,7 @@ export class CachedReads {
       return;
     }
     const rateKey = limitKey(callerTracker(principal), 'default');
+    if (address.kind === 'forced') return this.computeAfresh(request, reply, address, rateKey);
     let reply3: [number, number, Buffer | null];
     try {
       reply3 = (await redis.call(() =>
@@ -144,16 +185,70 @@ export class CachedReads {
     // Another instance may have stored it; whoever did, a result the clock has changed is never sent.
     const result = deserializeBytes(stored);
     if (!answers(result, startedAt)) return;
-    const { etag, body } = result;
     this.telemetry.cacheResults.inc({ section: address.section, result: 'HIT' });
-    const { retryAfterSeconds } = request[PRECOUNTED];
+    return this.send(request, reply, 'HIT', result.etag, result.body, count);
+  };
+
+  /**
+   * A remembered forced read: the caller's limit and the forced budget
+   * charged and the generations read in one script, then computed afresh as
+   * the pipeline would (CachedExecutor.runFresh). When the caller is over
+   * its limit or the budget is spent, the pipeline answers (429) with the
+   * counts made here; when the computation fails, the pipeline computes
+   * again and answers the failure (the budget is then charged twice).
+   */
+  private async computeAfresh(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    address: ForcedAddress,
+    rateKey: string,
+  ): Promise<FastifyReply | undefined> {
+    const { organizationId } = address;
+    const forcedKey = forcedRecomputesKey(organizationId);
+    let counted: [number, number, string | null, number?, number?];
+    try {
+      counted = (await this.redis!.call(() =>
+        this.forcedRead!(
+          [
+            this.limiter.redisKey(rateKey),
+            this.limiter.redisKey(forcedKey),
+            this.keys.counters(organizationId),
+            ...address.scopes.map((scope) => this.keys.generation(organizationId, scope)),
+          ],
+          [this.windowMs, this.limit, this.forcedLimit],
+        ),
+      )) as typeof counted;
+    } catch {
+      return;
+    }
+    const [count, msLeft, tag, forcedCount, forcedMsLeft] = counted;
+    request[PRECOUNTED] = this.limiter.counted(rateKey, count, this.limit, msLeft);
+    if (!tag || !request[PRECOUNTED].allowed) return;
+    this.limiter.counted(forcedKey, forcedCount!, this.forcedLimit, forcedMsLeft!);
+    let result: CachedResult;
+    try {
+      result = await this.executor.runFresh(address, tag);
+    } catch {
+      return;
+    }
+    return this.send(request, reply, 'BYPASS', result.etag, result.body, count);
+  }
+
+  private send(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    cache: CacheOutcome,
+    etag: string,
+    body: string | Buffer,
+    count: number,
+  ): FastifyReply {
     void reply.headers({
-      ...cachedHeaders('HIT', etag),
+      ...cachedHeaders(cache, etag),
       'x-ratelimit-limit': this.limit,
       'x-ratelimit-remaining': Math.max(0, this.limit - count),
-      'x-ratelimit-reset': retryAfterSeconds,
+      'x-ratelimit-reset': request[PRECOUNTED]!.retryAfterSeconds,
     });
     if (matchesEtag(request.headers['if-none-match'], etag)) return reply.code(304).send();
     return reply.code(200).type('application/json; charset=utf-8').send(body);
-  };
+  }
 }

@@ -1,6 +1,7 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { map, type Observable } from 'rxjs';
+import { asksNoCache } from '../common/no-cache.decorator.js';
 import { CachedResult } from './cached-executor.service.js';
 import { CachedReads } from './cached-reads.js';
 import { cachedHeaders, matchesEtag } from './cached-response.headers.js';
@@ -22,6 +23,9 @@ export class CachedResponseInterceptor implements NestInterceptor {
         const request = http.getRequest<FastifyRequest>();
         const reply = http.getResponse<FastifyReply>();
         if (request.method === 'GET' && result.address) this.reads.remember(request.url, result.address);
+        if (request.method === 'GET' && result.again) {
+          this.reads.rememberForced(request.url, asksNoCache(request.headers['cache-control']), result.again);
+        }
         const headers = cachedHeaders(result.cache, result.etag);
         if (request.method === 'GET' && matchesEtag(request.headers['if-none-match'], result.etag)) {
           return new Response(null, { status: 304, headers });

@@ -3,6 +3,9 @@ import { AppConfig } from '../config/app-config.js';
 import { rateLimited } from './rate-limit.guard.js';
 import { RateLimiter } from './rate-limiter.js';
 
+/** The organization's forced-recompute budget, in its slot (the hot path charges it too: CachedReads). */
+export const forcedRecomputesKey = (organizationId: number) => `{o${organizationId}}:forced`;
+
 /**
  * The budget of forced recomputes (`use_cache=false`, `Cache-Control:
  * no-cache`, refresh-cache) per organization, admins included. Charged where
@@ -23,7 +26,7 @@ export class ForcedRecomputes {
   async charge(organizationId: number): Promise<void> {
     const limit = this.config.rateLimitForced;
     const { allowed, retryAfterSeconds } = await this.limiter.consume(
-      `{o${organizationId}}:forced`,
+      forcedRecomputesKey(organizationId),
       limit,
       this.windowMs,
     );

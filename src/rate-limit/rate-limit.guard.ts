@@ -1,8 +1,8 @@
 import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { ThrottlerGuard, type ThrottlerLimitDetail, type ThrottlerRequest } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
-import { PRECOUNTED } from '../cache/cached-reads.js';
 import { DomainError } from '../common/errors.js';
+import { PRECOUNTED } from './rate-limiter.js';
 
 /** What each named limit counts, for the 429 message. */
 const LIMITED: Record<string, string> = {

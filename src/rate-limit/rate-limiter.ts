@@ -11,6 +11,14 @@ export interface RateLimitDecision {
   readonly retryAfterSeconds: number;
 }
 
+/** The per-caller limit's decision, made by the hot path's read script (CachedReads), for the rate-limit guard to reuse. */
+export const PRECOUNTED = Symbol('pulse.precounted');
+declare module 'fastify' {
+  interface FastifyRequest {
+    [PRECOUNTED]?: RateLimitDecision;
+  }
+}
+
 interface Window {
   count: number;
   resetAt: number;
