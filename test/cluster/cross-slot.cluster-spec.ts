@@ -84,8 +84,9 @@ describe('Redis Cluster: no cross-slot command', () => {
       expect((await viewer.get(`${path}&use_cache=false`)).headers.get('x-cache')).toBe('BYPASS');
       expect((await viewer.get(path, { 'cache-control': 'no-cache' })).headers.get('x-cache')).toBe('BYPASS');
     }
-    // The hot path answers the remembered URL (the read script).
+    // The hot path answers the remembered URL (the read script), and the remembered forced one (the forced script).
     expect((await viewer.get(reads[0]!)).headers.get('x-cache')).toBe('HIT');
+    expect((await viewer.get(`${reads[0]}&use_cache=false`)).headers.get('x-cache')).toBe('BYPASS');
     const patched = await admin.patch(`/api/v1/tickets/${created.body.id}`, { status: 'resolved' });
     expect(patched.status, patched.text).toBe(200);
     expect((await adminB.delete('/api/v1/analytics/cache?pattern=dashboard')).status).toBe(200);
