@@ -34,8 +34,13 @@ export abstract class CacheStore {
   }
   /** Stores `value` and records `member` in the organization's entry index until it expires. */
   abstract set(organizationId: number, key: string, value: string, ttlMs: number, member: string): Promise<void>;
-  /** Takes a short lock; returns its token, or null when someone else holds it. */
-  abstract tryLock(key: string, ttlMs: number): Promise<string | null>;
+  /**
+   * Takes a short lock; returns its token, or null when someone else holds
+   * it. With `token`, a lock already held under that token is taken too: a
+   * call whose reply came too late may have taken it, and asking again with
+   * the same token finds it ours.
+   */
+  abstract tryLock(key: string, ttlMs: number, token?: string): Promise<string | null>;
   abstract unlock(key: string, token: string): Promise<void>;
   abstract countResult(organizationId: number, result: 'hits' | 'misses'): Promise<void>;
   abstract counters(organizationId: number): Promise<{ hits: number; misses: number }>;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { AppConfig } from '../config/app-config.js';
@@ -209,9 +210,11 @@ export class CachedExecutor {
     const lockKey = this.keys.lock(key);
     const deadline = Date.now() + this.lockTtlMs;
     let token: string | null = null;
-    // A lock call that fails is not retried (it may have taken the lock under a
-    // token nobody knows): this instance computes, its own flight still shared.
-    const tryLock = () => this.store.tryLock(lockKey, this.lockTtlMs).catch(() => UNREACHABLE);
+    // One token for every attempt, so a lock call is retried like a read when Redis turns out slow
+    // rather than gone (a late reply may have taken the lock: asked again, it is found ours). When
+    // the lock cannot be had at all, this instance computes, its own flight still shared.
+    const mine = randomUUID();
+    const tryLock = () => this.retryOnce(() => this.store.tryLock(lockKey, this.lockTtlMs, mine));
     let lock = await tryLock();
     while (lock === null && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));

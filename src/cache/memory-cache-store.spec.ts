@@ -83,6 +83,14 @@ describe('MemoryCacheStore', () => {
     expect(await store.tryLock('lock', 1000)).toBeNull();
   });
 
+  it('finds a lock held under the token asked with ours, and no one else’s', async () => {
+    expect(await store.tryLock('lock', 1000, 'mine')).toBe('mine');
+    // Asked again with the same token (a first reply that came too late): still ours.
+    expect(await store.tryLock('lock', 1000, 'mine')).toBe('mine');
+    expect(await store.tryLock('lock', 1000, 'theirs')).toBeNull();
+    expect(await store.tryLock('lock', 1000)).toBeNull();
+  });
+
   it('keeps entries and counters of organizations apart', async () => {
     await store.set(1, 'k1', 'v1', 1000, 'a');
     await store.set(2, 'k2', 'v2', 1000, 'b');

@@ -99,11 +99,10 @@ export class MemoryCacheStore extends CacheStore {
     this.trim(now);
   }
 
-  async tryLock(key: string, ttlMs: number): Promise<string | null> {
+  async tryLock(key: string, ttlMs: number, token: string = randomUUID()): Promise<string | null> {
     const now = this.now();
     const held = this.locks.get(key);
-    if (held && held.expiresAt > now) return null;
-    const token = randomUUID();
+    if (held && held.expiresAt > now) return held.token === token ? token : null;
     this.locks.set(key, { token, expiresAt: now + ttlMs });
     return token;
   }

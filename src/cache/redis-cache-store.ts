@@ -8,6 +8,12 @@ import { CacheStore } from './cache-store.js';
 
 const UNLOCK_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
+/** Takes the lock under ARGV[1] for ARGV[2] ms, or finds it held under ARGV[1] already: 1; held by another: 0. */
+const LOCK_SCRIPT = `
+if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
+return 0`;
+
 /**
  * KEYS[1] the organization's counters, KEYS[2..] the generations; ARGV[1]
  * the entry key without its tag (in the same slot). The tag starts with the
@@ -44,6 +50,7 @@ return tag`;
 export class RedisCacheStore extends CacheStore {
   private readonly lookupScript: (keys: readonly string[], args: readonly string[]) => Promise<[string, string | null]>;
   private readonly generationsScript: (keys: readonly string[], args: readonly string[]) => Promise<string>;
+  private readonly lockScript: (keys: readonly string[], args: readonly (string | number)[]) => Promise<number>;
 
   constructor(
     private readonly redis: RedisHealth,
@@ -52,6 +59,7 @@ export class RedisCacheStore extends CacheStore {
     super();
     this.lookupScript = defineScript(redis.client, 'pulseCacheLookup', LOOKUP_SCRIPT);
     this.generationsScript = defineScript(redis.client, 'pulseGenerations', GENERATIONS_SCRIPT);
+    this.lockScript = defineScript(redis.client, 'pulseLock', LOCK_SCRIPT);
   }
 
   /** The generations, the entry and the hit count in one script: one round trip. */
@@ -105,10 +113,13 @@ export class RedisCacheStore extends CacheStore {
     );
   }
 
-  async tryLock(key: string, ttlMs: number): Promise<string | null> {
-    const token = `${process.pid}:${Math.random().toString(36).slice(2)}`;
-    const reply = await this.redis.call((r) => r.set(key, token, 'PX', ttlMs, 'NX'));
-    return reply === 'OK' ? token : null;
+  async tryLock(
+    key: string,
+    ttlMs: number,
+    token = `${process.pid}:${Math.random().toString(36).slice(2)}`,
+  ): Promise<string | null> {
+    const taken = await this.redis.call(() => this.lockScript([key], [token, ttlMs]));
+    return taken === 1 ? token : null;
   }
 
   async unlock(key: string, token: string): Promise<void> {
