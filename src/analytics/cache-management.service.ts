@@ -2,7 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Principal } from '../auth/auth.types.js';
 import { CacheInvalidator } from '../cache/cache-invalidator.service.js';
 import { scopeOfPattern } from '../cache/cache-scopes.js';
-import { CachedExecutor } from '../cache/cached-executor.service.js';
+import { cacheStats } from '../cache/cache-stats.js';
+import { CacheStore } from '../cache/cache-store.js';
 import { DomainError } from '../common/errors.js';
 import { METRIC_TYPES } from '../metrics/metric-registry.js';
 import { ForcedRecomputes } from '../rate-limit/forced-recomputes.js';
@@ -16,7 +17,7 @@ export class CacheManagementService {
 
   constructor(
     private readonly invalidator: CacheInvalidator,
-    private readonly executor: CachedExecutor,
+    private readonly store: CacheStore,
     private readonly timeSeries: TimeSeriesService,
     private readonly dashboard: DashboardService,
     private readonly performance: PerformanceService,
@@ -58,7 +59,7 @@ export class CacheManagementService {
   }
 
   async stats(caller: Principal) {
-    const { hits, misses, entries } = await this.executor.stats(caller.organizationId).catch(() => {
+    const { hits, misses, entries } = await cacheStats(this.store, caller.organizationId).catch(() => {
       throw new DomainError('SERVICE_UNAVAILABLE', 'the cache is unreachable; try again shortly', {}, 5);
     });
     const total = hits + misses;

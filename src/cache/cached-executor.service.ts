@@ -6,6 +6,7 @@ import { Telemetry } from '../observability/telemetry.service.js';
 import { ForcedRecomputes } from '../rate-limit/forced-recomputes.js';
 import { CacheKeys, digestOf, etagOf } from './cache-keys.js';
 import { scopesOf, type CacheSection, type ResultDependencies, type Scope } from './cache-scopes.js';
+import { memberOf } from './cache-stats.js';
 import { CacheStore } from './cache-store.js';
 import { CacheInvalidator } from './cache-invalidator.service.js';
 import type { ResultAddress } from './cached-reads.js';
@@ -121,8 +122,6 @@ export class CachedExecutor {
     // Without generations nothing may be read, stored or shared across a write.
     if (found === null) return this.finish(section, { ...(await this.computeFresh(local, request)), cache: 'ERROR' });
     const { tag, value: stored } = found;
-    const key = entryPrefix + tag;
-    const member = `${section}|${scopes.join(',')}|${digest}|${tag}`;
     // The hot path may answer this address again until the range resolves differently or the clock changes the result.
     const addressOf = ({ until }: StoredResult): ResultAddress => ({
       organizationId,
@@ -135,6 +134,8 @@ export class CachedExecutor {
     if (request.fresh) {
       return this.bypass(request, digest, scopes, tag, (result) => ({ ...addressOf(result), request }));
     }
+    const key = entryPrefix + tag;
+    const member = memberOf(section, scopes, digest, tag);
 
     const hit = stored === null ? null : deserialize(stored);
     // The lookup counted the hit already.
@@ -172,32 +173,11 @@ export class CachedExecutor {
     const { organizationId, section } = request;
     const result = await this.computeFresh(`${organizationId}|${section}|${digest}`, request);
     const key = this.keys.entry(organizationId, section, digest, tag);
-    const member = `${section}|${scopes.join(',')}|${digest}|${tag}`;
+    const member = memberOf(section, scopes, digest, tag);
     // Stored once the answer is on its way (its write and round trip are not the client's wait): any
     // later request on this instance finds it, its lookup sent after this store on the same connection.
     setImmediate(() => void this.save(organizationId, key, result, member));
     return this.finish(section, { ...result, cache: 'BYPASS', again: again?.(result) }, organizationId, 'misses');
-  }
-
-  /**
-   * The organization's counters, and how many stored results are still
-   * reachable (stored under the current generations and not expired).
-   */
-  async stats(organizationId: number): Promise<{ hits: number; misses: number; entries: number }> {
-    const [{ hits, misses }, members] = await Promise.all([
-      this.store.counters(organizationId),
-      this.store.entries(organizationId),
-    ]);
-    if (members.length === 0) return { hits, misses, entries: 0 };
-    // One read of every generation the stored results name; their tags are rebuilt from it.
-    const scopesOfMember = members.map((member) => member.split('|')[1]!.split(',') as Scope[]);
-    const unique = [...new Set(scopesOfMember.flat())];
-    const [incarnation, ...values] = (await this.store.generations(organizationId, unique)).split('.');
-    const current = new Map(unique.map((scope, i) => [scope, values[i]]));
-    const entries = members.filter(
-      (member, i) => member.split('|')[3] === [incarnation, ...scopesOfMember[i]!.map((s) => current.get(s))].join('.'),
-    ).length;
-    return { hits, misses, entries };
   }
 
   /**
