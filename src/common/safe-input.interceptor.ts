@@ -45,17 +45,33 @@ function inspect(root: unknown): { path: string; message: string } | null {
   if (typeof root === 'string')
     return root.includes('\0') ? { path: '', message: 'must not contain NUL characters' } : null;
   const stack: { value: unknown; path: string; depth: number }[] = [{ value: root, path: '', depth: 0 }];
+  // The items of a bulk body repeat the same few keys: each is checked once.
+  const safeKeys = new Set<string>();
   while (stack.length > 0) {
     const { value, path, depth } = stack.pop()!;
     if (typeof value !== 'object' || value === null) continue;
     if (depth >= MAX_DEPTH) return { path: '', message: `is nested more than ${MAX_DEPTH} levels deep` };
-    for (const key in value) {
-      if (!Object.hasOwn(value, key)) continue;
+    if (Array.isArray(value)) {
+      for (let index = 0; index < value.length; index++) {
+        const child: unknown = value[index];
+        if (typeof child === 'string') {
+          if (child.includes('\0'))
+            return { path: join(path, String(index)), message: 'must not contain NUL characters' };
+        } else if (typeof child === 'object' && child !== null) {
+          stack.push({ value: child, path: join(path, String(index)), depth: depth + 1 });
+        }
+      }
+      continue;
+    }
+    for (const key of Object.keys(value)) {
       const child = (value as Record<string, unknown>)[key];
-      if (key.includes('\0'))
-        return { path: join(path, key).replaceAll('\0', '\\0'), message: 'must not contain NUL characters' };
-      if (Object.hasOwn(Object.prototype, key))
-        return { path: `property ${join(path, key)}`, message: 'should not exist' };
+      if (!safeKeys.has(key)) {
+        if (key.includes('\0'))
+          return { path: join(path, key).replaceAll('\0', '\\0'), message: 'must not contain NUL characters' };
+        if (Object.hasOwn(Object.prototype, key))
+          return { path: `property ${join(path, key)}`, message: 'should not exist' };
+        safeKeys.add(key);
+      }
       if (typeof child === 'string') {
         if (child.includes('\0')) return { path: join(path, key), message: 'must not contain NUL characters' };
       } else if (typeof child === 'object' && child !== null) {

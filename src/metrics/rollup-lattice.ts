@@ -88,7 +88,7 @@ export function dailyRollupOf(groupings: readonly RollupGrouping[], metrics: rea
  * GROUPING SETS, one set per distinct key of a rollup and grain; `GROUPING()`
  * tells the sets apart, and a set's rows go to every rollup with that key
  * that holds their metric. With `presum`, the tickets are first summed per
- * metric, finest bin and every grouping (one hash pass), and the sets read
+ * metric, finest bin and every grouping (see presummedSql), and the sets read
  * those sums, whose coarser bins are bins of the finest (every grain is a
  * multiple of the first, on one origin): for the tickets of one write, mostly
  * close in time and alike, a few hundred sums instead of a pass per set over
@@ -138,7 +138,7 @@ export function contributionsSql(
       SELECT b.organization_id, b.metric, ${selected.join(', ')},
              GROUPING(${columns.map((c) => `b.${c}`).join(', ')}) AS set,
              sum(b.count)::bigint AS count, coalesce(sum(b.sum), 0) AS sum
-      FROM (${presum ? presummedSql(source, metrics) : ticketMetricRowsSql(source, metrics)}) b
+      FROM (${presum ? presummedSql(source) : ticketMetricRowsSql(source, metrics)}) b
       GROUP BY b.organization_id, b.metric,
                GROUPING SETS (${distinct.map((x) => `(${x.kept.map((c) => `b.${c}`).join(', ')})`).join(', ')})
     ) g
@@ -157,21 +157,33 @@ function ticketMetricRowsSql(source: string, metrics: readonly string[]): string
         WHERE m.at IS NOT NULL`;
 }
 
-/** The same rows summed per metric, finest bin and every grouping, with the coarser bins of each. */
-function presummedSql(source: string, metrics: readonly string[]): string {
+/**
+ * The same rows summed per metric, finest bin and every grouping, with the
+ * coarser bins of each: one grouped scan of `source` per metric, each reading
+ * only its own timestamp and value. A scan per metric ran in half the time
+ * of one pass that fans every ticket out to its metrics (`LATERAL VALUES`)
+ * before grouping: 27 against 56 ms over 10,000 staged tickets.
+ */
+function presummedSql(source: string): string {
   const [finest, ...coarse] = GRAINS;
-  return `
-        SELECT f.*, ${coarse.map((g) => `date_bin(interval '${g} minutes', f.bin${finest}, ${BIN_ORIGIN}) AS bin${g}`).join(', ')}
-        FROM (
-          SELECT t.organization_id, m.metric,
-                 date_bin(interval '${finest} minutes', m.at, ${BIN_ORIGIN}) AS bin${finest},
+  const perMetric = METRIC_TYPES.map((name) => {
+    const m = METRICS[name];
+    const counted = [`t.${m.timestamp} IS NOT NULL`, ...(m.countsSql ? [m.countsSql] : [])].join(' AND ');
+    return `
+          SELECT t.organization_id, '${name}'::text AS metric,
+                 date_bin(interval '${finest} minutes', t.${m.timestamp}, ${BIN_ORIGIN}) AS bin${finest},
                  ${ROLLUP_GROUPINGS.map((c) => `${GROUPING_SQL[c]}::text AS ${c}`).join(', ')},
-                 sum(t.sign) AS count, sum(t.sign * m.value) AS sum
+                 sum(t.sign) AS count, sum(t.sign * ${m.exactSql ?? 'NULL'}::numeric) AS sum
           FROM ${source} t
-          CROSS JOIN LATERAL (VALUES ${metrics.join(', ')}) AS m(metric, at, value)
-          WHERE m.at IS NOT NULL
-          GROUP BY ${Array.from({ length: 3 + ROLLUP_GROUPINGS.length }, (_, i) => i + 1).join(', ')}
-        ) f`;
+          WHERE ${counted}
+          GROUP BY ${Array.from({ length: 3 + ROLLUP_GROUPINGS.length }, (_, i) => i + 1).join(', ')}`;
+  });
+  // Materialized, so each scan is grouped by hashing: inlined, the planner sorted every scan's
+  // 10,000 rows to feed the grouping sets in order (68 ms against 27 for the whole statement).
+  return `
+        WITH f AS MATERIALIZED (${perMetric.join('\n          UNION ALL')})
+        SELECT f.*, ${coarse.map((g) => `date_bin(interval '${g} minutes', f.bin${finest}, ${BIN_ORIGIN}) AS bin${g}`).join(', ')}
+        FROM f`;
 }
 
 /**

@@ -68,12 +68,22 @@ export function sketchPieces(start: Date, end: Date): { blocks: SketchPiece[]; s
  */
 export function sketchContributionsSql(source: string, grains: readonly number[] = SKETCH_GRAINS): string {
   const [finest, ...coarser] = grains;
-  // Each ticket's value once per metric (its bin and its within-target test read it), with the
-  // target it is tested against (response times only).
-  const metrics = SKETCH_METRICS.map((name) => {
+  // One scan per metric, each reading its own timestamp and value (a pass that fanned every ticket
+  // out to both metrics with LATERAL VALUES cost more than the two scans), with the target its value
+  // is tested against (response times only).
+  const perMetric = SKETCH_METRICS.map((name) => {
     const m = METRICS[name];
-    const target = name === 'response_time' ? 'g.hours' : 'NULL::float8';
-    return `('${name}', t.${m.timestamp}, ${m.valueSql}, ${target})`;
+    const response = name === 'response_time';
+    return `
+          SELECT t.organization_id, date_bin(interval '${finest} minutes', t.${m.timestamp}, ${BIN_ORIGIN}) AS bucket,
+                 '${name}'::text AS metric, ${m.valueSql} AS value, ${response ? 'g.hours' : 'NULL::float8'} AS target, t.sign
+          FROM ${source} t${
+            response
+              ? `
+          LEFT JOIN ticket_sla_targets g ON g.organization_id = t.organization_id AND g.priority = t.priority`
+              : ''
+          }
+          WHERE t.${m.timestamp} IS NOT NULL`;
   });
   // Summed in blocks of the finest grain first, and each coarser block from those sums (every grain
   // is a multiple of the finest on one origin): the tickets of a write, close in time, fill few
@@ -83,13 +93,7 @@ export function sketchContributionsSql(source: string, grains: readonly number[]
       WITH f AS MATERIALIZED (
         SELECT v.organization_id, v.bucket, v.metric, ${binSql('v.value')} AS bin,
                sum(v.sign)::bigint AS count, sum(CASE WHEN v.value <= v.target THEN v.sign ELSE 0 END)::bigint AS within_target
-        FROM (
-          SELECT t.organization_id, date_bin(interval '${finest} minutes', m.at, ${BIN_ORIGIN}) AS bucket,
-                 m.metric, m.value, m.target, t.sign
-          FROM ${source} t
-          LEFT JOIN ticket_sla_targets g ON g.organization_id = t.organization_id AND g.priority = t.priority
-          CROSS JOIN LATERAL (VALUES ${metrics.join(', ')}) AS m(metric, at, value, target)
-          WHERE m.at IS NOT NULL
+        FROM (${perMetric.join('\n          UNION ALL')}
         ) v
         GROUP BY v.organization_id, v.bucket, v.metric, 4)
       SELECT organization_id, ${finest} AS grain, bucket, metric, bin, count, within_target FROM f${

@@ -1,6 +1,6 @@
 import { CLOSED_STATUSES, type Priority, type Status } from '../metrics/dimensions.js';
 import { parseTimestamp } from '../common/time.js';
-import type { TicketFieldsDto } from './dto/ticket-fields.dto.js';
+import { PARSED_TIMESTAMPS, type TicketFieldsDto, type TimestampField } from './dto/ticket-fields.dto.js';
 import type { Ticket } from './ticket.entity.js';
 
 /** What a write sets: the ticket minus the fields the service owns. */
@@ -31,10 +31,10 @@ export function applyTicketInput(
   now: Date,
 ): { state: TicketState; errors: [] } | { state: null; errors: string[] } {
   const errors: string[] = [];
-  const time = (field: 'created_at' | 'first_response_at' | 'resolved_at'): Date | null | undefined => {
+  const time = (field: TimestampField): Date | null | undefined => {
     const raw = input[field];
     if (raw === undefined || raw === null) return raw;
-    return parseTimestamp(raw, 'UTC');
+    return input[PARSED_TIMESTAMPS]?.[field] ?? parseTimestamp(raw, 'UTC');
   };
 
   const base: TicketState = current ?? { ...DEFAULTS, created_at: now };

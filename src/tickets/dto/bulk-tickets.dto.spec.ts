@@ -3,7 +3,8 @@ import { ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
 import fc from 'fast-check';
 import { VALIDATION_OPTIONS } from '../../common/validation.js';
 import { BulkTicketsDto } from './bulk-tickets.dto.js';
-import { TicketFieldsDto } from './ticket-fields.dto.js';
+import { parseTimestamp } from '../../common/time.js';
+import { PARSED_TIMESTAMPS, TicketFieldsDto, type TimestampField } from './ticket-fields.dto.js';
 
 /** The decorators alone: what BulkTicketsDto.accept must agree with whenever it answers. */
 const decorators = new ValidationPipe(VALIDATION_OPTIONS);
@@ -11,10 +12,25 @@ const body: ArgumentMetadata = { type: 'body', metatype: BulkTicketsDto };
 
 async function byDecorators(value: unknown): Promise<{ dto: unknown } | { refused: true }> {
   try {
-    return { dto: await decorators.transform(structuredClone(value), body) };
+    return { dto: withInstants(await decorators.transform(structuredClone(value), body)) };
   } catch {
     return { refused: true };
   }
+}
+
+/**
+ * A DTO of the decorators with what `accept` adds to its items: the instants
+ * of their timestamps (PARSED_TIMESTAMPS), as parseTimestamp reads them.
+ */
+function withInstants(dto: unknown): unknown {
+  if (!(dto instanceof BulkTicketsDto)) return dto;
+  const fields: TimestampField[] = ['created_at', 'first_response_at', 'resolved_at'];
+  for (const ticket of dto.tickets) {
+    const given = fields.filter((f) => typeof ticket[f] === 'string');
+    if (given.length > 0)
+      ticket[PARSED_TIMESTAMPS] = Object.fromEntries(given.map((f) => [f, parseTimestamp(ticket[f]!, 'UTC')]));
+  }
+  return dto;
 }
 
 const validTime = fc.constantFrom(

@@ -14,8 +14,25 @@ import {
 // Defaults are described, not declared as schema defaults: the same schema serves
 // PATCH, where a left-out field keeps its value, and generated clients fill declared defaults in.
 
+/** The fields that hold timestamps. */
+export type TimestampField = 'created_at' | 'first_response_at' | 'resolved_at';
+const TIMESTAMP_FIELDS: readonly string[] = [
+  'created_at',
+  'first_response_at',
+  'resolved_at',
+] satisfies TimestampField[];
+
+/**
+ * The instants of a DTO's timestamps as `acceptTicketFields` read them while
+ * checking them, so that applying the DTO does not read them again (a bulk
+ * of 10,000 tickets holds 30,000).
+ */
+export const PARSED_TIMESTAMPS = Symbol('parsed timestamps');
+
 /** The writable fields of a ticket; every one optional (create fills defaults, patch keeps values). */
 export class TicketFieldsDto {
+  [PARSED_TIMESTAMPS]?: Partial<Record<TimestampField, Date>>;
+
   @ApiPropertyOptional({
     type: String,
     nullable: true,
@@ -128,7 +145,8 @@ const timestamp = (value: unknown) => typeof value === 'string' && parseTimestam
  * reading differs, see `text`); `bulk-tickets.dto.spec.ts` checks that they
  * never accept what the decorators refuse.
  */
-const ACCEPTS: Readonly<Record<keyof TicketFieldsDto, (value: unknown) => boolean>> = {
+type Field = Exclude<keyof TicketFieldsDto, typeof PARSED_TIMESTAMPS>;
+const ACCEPTS: Readonly<Record<Field, (value: unknown) => boolean>> = {
   external_id: (v) => v === null || text(v, 128),
   status: oneOf(STATUSES),
   priority: oneOf(PRIORITIES),
@@ -145,8 +163,17 @@ const ACCEPTS: Readonly<Record<keyof TicketFieldsDto, (value: unknown) => boolea
 export function acceptTicketFields(value: unknown): TicketFieldsDto | undefined {
   if (!isPlainObject(value) || Object.getPrototypeOf(value) !== Object.prototype) return undefined;
   const fields = value as Record<string, unknown>;
+  let parsed: Partial<Record<TimestampField, Date>> | undefined;
   for (const key of Object.keys(fields)) {
-    if (!Object.hasOwn(ACCEPTS, key) || !ACCEPTS[key as keyof TicketFieldsDto](fields[key])) return undefined;
+    if (!Object.hasOwn(ACCEPTS, key)) return undefined;
+    const field = fields[key];
+    if (typeof field === 'string' && TIMESTAMP_FIELDS.includes(key)) {
+      const instant = parseTimestamp(field, 'UTC');
+      if (instant === null) return undefined;
+      (parsed ??= {})[key as TimestampField] = instant;
+    } else if (!ACCEPTS[key as Field](field)) return undefined;
   }
-  return Object.assign(new TicketFieldsDto(), fields);
+  const dto = Object.assign(new TicketFieldsDto(), fields);
+  if (parsed) dto[PARSED_TIMESTAMPS] = parsed;
+  return dto;
 }
