@@ -3,12 +3,22 @@ import { GROUPING_SQL, type GroupingName } from './dimensions.js';
 import { filterPredicates } from './filters.js';
 import { METRICS } from './metric-registry.js';
 import type { ReportQuery } from './query-compiler.js';
+import type { Granularity } from './granularity.js';
 import { BIN_ORIGIN, coveringRollup, type Rollup } from './rollup-lattice.js';
 import { SqlParams, type CompiledQuery } from './sql-params.js';
 
 const minutes = (n: number) => `interval '${n} minutes'`;
 /** Grains a series can be read from in one scan when its buckets align on them, coarsest first. */
 const ALIGNABLE = [1440, 60] as const;
+/** The grain of the hours that bucket boundaries split, when every boundary is on one of its rows (see `alignment`). */
+const SPLIT = 15;
+/**
+ * The granularities read that way: a bucket of an hour or a day is most of
+ * the hours it spans. Longer buckets are cut into pieces, their middle read
+ * as days (a one-year weekly series in Asia/Kathmandu read 8,760 hourly rows
+ * the other way, against about 1,700 rows in pieces).
+ */
+const SPLIT_GRANULARITIES: readonly Granularity[] = ['hourly', 'daily'];
 const floorBin = (width: number, x: string) => `date_bin(${minutes(width)}, ${x}, ${BIN_ORIGIN})`;
 const ceilBin = (width: number, x: string) =>
   `CASE WHEN ${floorBin(width, x)} = ${x} THEN ${x} ELSE ${floorBin(width, x)} + ${minutes(width)} END`;
@@ -100,22 +110,40 @@ export function compileRollupReport(q: ReportQuery): CompiledQuery | null {
    * last such boundary lies in one bucket: one range scan of those rows,
    * grouped by the raw query's own bucket expression, answers the series
    * (UTC days in UTC, hours in a zone on whole hours), and only the two ends
-   * of the range are cut into pieces. Otherwise every bucket is. The choice is
-   * made in the statement, from the buckets it lays out.
+   * of the range are cut into pieces. Otherwise, when the boundaries are on
+   * quarter hours (zones such as Asia/Kolkata or Asia/Kathmandu), the buckets
+   * are hours or days, and the rollup keeps hours and quarter hours (grain
+   * SPLIT): between the first and the last boundary, the hours no boundary
+   * splits are read by one range scan and the split hours as quarter hours,
+   * each row again in one bucket (a one-year daily series in
+   * Asia/Kathmandu: 11 ms of execution against 21 ms in pieces); the first
+   * and the last bucket are cut into pieces. Otherwise every bucket
+   * is. The choice is made in the statement, from the buckets it lays out.
    */
   const alignment = (rollup: Rollup) => {
     const grains = ALIGNABLE.filter((g) => rollup.grains.includes(g));
+    const splits =
+      SPLIT_GRANULARITIES.includes(q.granularity!) && rollup.grains.includes(SPLIT) && rollup.grains.includes(60);
     const onGrain = (g: number) => `coalesce(bool_and(${floorBin(g, 'b.bucket')} = b.bucket), true)`;
-    const byGrain = (sql: (g: number) => string) =>
-      grains.length === 0
+    const cases: { grain: number; a: string; c: string }[] = grains.map((g) => ({
+      grain: g,
+      a: ceilBin(g, start),
+      c: floorBin(g, end),
+    }));
+    if (splits) cases.push({ grain: SPLIT, a: 'g.first', c: 'g.last' });
+    const byGrain = (side: 'a' | 'c') =>
+      cases.length === 0
         ? 'NULL::timestamptz'
-        : `CASE g.grain ${grains.map((g) => `WHEN ${g} THEN ${sql(g)}`).join(' ')} END`;
+        : `CASE g.grain ${cases.map((x) => `WHEN ${x.grain} THEN ${x[side]}`).join(' ')} END`;
     const grain =
-      grains.length === 0 ? '0' : `CASE ${grains.map((g) => `WHEN ${onGrain(g)} THEN ${g}`).join(' ')} ELSE 0 END`;
+      cases.length === 0
+        ? '0'
+        : `CASE ${cases.map((x) => `WHEN ${onGrain(x.grain)} THEN ${x.grain}`).join(' ')} ELSE 0 END`;
     return `alignment AS MATERIALIZED (
       SELECT CASE WHEN e.a < e.c THEN g.grain ELSE 0 END AS grain, e.a, e.c
-      FROM (SELECT ${grain} AS grain FROM buckets b WHERE b.bucket > ${start} AND b.bucket < ${end}) g
-      CROSS JOIN LATERAL (SELECT ${byGrain((g) => ceilBin(g, start))} AS a, ${byGrain((g) => floorBin(g, end))} AS c) e)`;
+      FROM (SELECT ${grain} AS grain, min(b.bucket) AS first, max(b.bucket) AS last
+            FROM buckets b WHERE b.bucket > ${start} AND b.bucket < ${end}) g
+      CROSS JOIN LATERAL (SELECT ${byGrain('a')} AS a, ${byGrain('c')} AS c) e)`;
   };
 
   const ctes: string[] = [];
@@ -126,7 +154,16 @@ export function compileRollupReport(q: ReportQuery): CompiledQuery | null {
     const finest = rollup.grains[0]!;
     const bucketOf = (ts: string) => bucketSql(q.granularity!, ts, zone, start);
     const grain = '(SELECT grain FROM alignment)';
+    const [a, c] = ['(SELECT a FROM alignment)', '(SELECT c FROM alignment)'];
     const filters = filterPredicates(q.filters, params);
+    const rows = (grain: string) =>
+      `t.organization_id = ${org} AND t.rollup = '${rollup.name}' AND t.metric = '${q.metric}' AND t.grain = ${grain}${filters
+        .map((f) => ` AND ${f}`)
+        .join('')}`;
+    const summed = (from: string) =>
+      `SELECT ${bucketOf('t.bucket')} AS bucket, sum(t.count)::int AS count,
+              ${metric.exactSql ? `(sum(t.sum) / ${metric.exactUnit})::float8` : 'NULL::float8'} AS sum
+       FROM ${from} GROUP BY 1`;
     ctes.push(
       `buckets AS (${bucketsSql(q.granularity, zone, start, end)})`,
       alignment(rollup),
@@ -136,20 +173,28 @@ export function compileRollupReport(q: ReportQuery): CompiledQuery | null {
          FROM (SELECT bucket, lead(bucket, 1, ${end}) OVER (ORDER BY bucket) AS next FROM buckets) b
          WHERE bucket < ${end} AND ${grain} = 0
          UNION ALL
-         SELECT ${bucketOf(start)}, ${start}, (SELECT a FROM alignment) WHERE ${grain} > 0
+         SELECT ${bucketOf(start)}, ${start}, ${a} WHERE ${grain} > 0
          UNION ALL
-         SELECT ${bucketOf('(SELECT c FROM alignment)')}, (SELECT c FROM alignment), ${end} WHERE ${grain} > 0)`,
+         SELECT ${bucketOf(c)}, ${c}, ${end} WHERE ${grain} > 0)`,
       `series_pieces AS MATERIALIZED (${piecesSql('spans', finest)})`,
+      // The hours that a bucket boundary splits, when the series reads them as quarter hours.
+      `split_hours AS MATERIALIZED (
+         SELECT DISTINCT ${floorBin(60, 'b.bucket')} AS hour FROM buckets b
+         WHERE ${grain} = ${SPLIT} AND b.bucket >= ${a} AND b.bucket <= ${c} AND ${floorBin(60, 'b.bucket')} <> b.bucket)`,
       `series AS (
          SELECT x.bucket, sum(x.count)::int AS count, sum(x.sum) AS sum FROM (
-           SELECT ${bucketOf('t.bucket')} AS bucket, sum(t.count)::int AS count,
-                  ${metric.exactSql ? `(sum(t.sum) / ${metric.exactUnit})::float8` : 'NULL::float8'} AS sum
-           FROM ticket_rollups t
-           WHERE ${grain} > 0 AND t.organization_id = ${org} AND t.rollup = '${rollup.name}'
-             AND t.metric = '${q.metric}' AND t.grain = ${grain}
-             AND t.bucket >= (SELECT a FROM alignment) AND t.bucket < (SELECT c FROM alignment)
-             ${filters.map((f) => ` AND ${f}`).join('')}
-           GROUP BY 1
+           ${summed(`ticket_rollups t WHERE ${grain} IN (${ALIGNABLE.join(', ')}) AND ${rows(grain)}
+             AND t.bucket >= ${a} AND t.bucket < ${c}`)}
+           UNION ALL
+           ${summed(`(
+             SELECT t.bucket, t.count, t.sum FROM ticket_rollups t
+             WHERE ${grain} = ${SPLIT} AND ${rows('60')} AND t.bucket >= ${a} AND t.bucket <= ${c} - interval '1 hour'
+               AND t.bucket NOT IN (SELECT hour FROM split_hours)
+             UNION ALL
+             SELECT r.bucket, r.count, r.sum FROM split_hours s CROSS JOIN LATERAL (
+               SELECT t.bucket, t.count, t.sum FROM ticket_rollups t
+               WHERE ${rows(String(SPLIT))} AND t.bucket >= greatest(s.hour, ${a}) AND t.bucket < least(s.hour + interval '1 hour', ${c})
+               OFFSET 0) r) t`)}
            UNION ALL
            SELECT f.bucket, f.count, f.sum FROM (${facts('series_pieces', rollup, null)}) f
          ) x GROUP BY x.bucket HAVING sum(x.count) > 0)`,
