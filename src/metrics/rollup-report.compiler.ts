@@ -139,11 +139,16 @@ export function compileRollupReport(q: ReportQuery): CompiledQuery | null {
       cases.length === 0
         ? '0'
         : `CASE ${cases.map((x) => `WHEN ${onGrain(x.grain)} THEN ${x.grain}`).join(' ')} ELSE 0 END`;
+    // `steady`: every bucket is one day long (no offset change in the range), so a row's day is
+    // `date_bin` from the first bucket, integer arithmetic, instead of a `date_trunc` in the zone
+    // (a third of the execution of a one-year daily series in Asia/Kathmandu).
     return `alignment AS MATERIALIZED (
-      SELECT CASE WHEN e.a < e.c THEN g.grain ELSE 0 END AS grain, e.a, e.c
+      SELECT CASE WHEN e.a < e.c THEN g.grain ELSE 0 END AS grain, e.a, e.c, d.steady, d.origin
       FROM (SELECT ${grain} AS grain, min(b.bucket) AS first, max(b.bucket) AS last
             FROM buckets b WHERE b.bucket > ${start} AND b.bucket < ${end}) g
-      CROSS JOIN LATERAL (SELECT ${byGrain('a')} AS a, ${byGrain('c')} AS c) e)`;
+      CROSS JOIN LATERAL (SELECT ${byGrain('a')} AS a, ${byGrain('c')} AS c) e
+      CROSS JOIN (SELECT coalesce(bool_and(x.next - x.bucket = interval '1 day'), false) AS steady, min(x.bucket) AS origin
+                  FROM (SELECT b.bucket, lead(b.bucket) OVER (ORDER BY b.bucket) AS next FROM buckets b) x) d)`;
   };
 
   const ctes: string[] = [];
@@ -160,8 +165,13 @@ export function compileRollupReport(q: ReportQuery): CompiledQuery | null {
       `t.organization_id = ${org} AND t.rollup = '${rollup.name}' AND t.metric = '${q.metric}' AND t.grain = ${grain}${filters
         .map((f) => ` AND ${f}`)
         .join('')}`;
+    // A rollup row's bucket: for days of one length, counted from the first (see `alignment`).
+    const dayOf = (ts: string) =>
+      q.granularity === 'daily'
+        ? `CASE WHEN (SELECT steady FROM alignment) THEN date_bin(interval '1 day', ${ts}, (SELECT origin FROM alignment)) ELSE ${bucketOf(ts)} END`
+        : bucketOf(ts);
     const summed = (from: string) =>
-      `SELECT ${bucketOf('t.bucket')} AS bucket, sum(t.count)::int AS count,
+      `SELECT ${dayOf('t.bucket')} AS bucket, sum(t.count)::int AS count,
               ${metric.exactSql ? `(sum(t.sum) / ${metric.exactUnit})::float8` : 'NULL::float8'} AS sum
        FROM ${from} GROUP BY 1`;
     ctes.push(
