@@ -9,7 +9,8 @@
  * write's fan-out is over before the next write starts (this measures what a write waits
  * for, not a write rate). The sockets run in a process of their own.
  *
- * The service runs on BENCH_SERVICE_CPUS (0), the writer and the sockets (niced) on BENCH_CLIENT_CPUS (1);
+ * The service runs on BENCH_SERVICE_CPUS (0), the writer and the sockets (niced) on BENCH_CLIENT_CPUS (1),
+ * or the sockets on BENCH_SOCKET_CPUS;
  * BENCH_SERVICE_NODE_ARGS go to the service's node (e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof').
  *
  *   npm run build && node bench/write-fanout.mjs     (DATABASE_URL, REDIS_URL, JWT_SECRET from the environment or .env)
@@ -30,6 +31,8 @@ const WRITES = Number(process.env.BENCH_WRITES ?? 40);
 const PACE_MS = Number(process.env.BENCH_PACE_MS ?? 300);
 const SERVICE_CPUS = process.env.BENCH_SERVICE_CPUS ?? '0';
 const CLIENT_CPUS = process.env.BENCH_CLIENT_CPUS ?? '1';
+// Where the socket process runs: with the writer by default; BENCH_SOCKET_CPUS=0 puts it on the service's core.
+const SOCKET_CPUS = process.env.BENCH_SOCKET_CPUS ?? CLIENT_CPUS;
 const SUBSCRIPTION = { metrics: ['ticket_count'], window: '1h', interval: 3600 };
 
 const config = loadConfig();
@@ -68,7 +71,7 @@ async function main() {
       '10',
       'taskset',
       '-c',
-      CLIENT_CPUS,
+      SOCKET_CPUS,
       process.execPath,
       new URL(import.meta.url).pathname,
       '--sockets',
