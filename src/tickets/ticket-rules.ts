@@ -1,6 +1,11 @@
 import { CLOSED_STATUSES, type Priority, type Status } from '../metrics/dimensions.js';
 import { parseTimestamp } from '../common/time.js';
-import { PARSED_TIMESTAMPS, type TicketFieldsDto, type TimestampField } from './dto/ticket-fields.dto.js';
+import {
+  PARSED_TIMESTAMPS,
+  TIMESTAMP_FIELDS,
+  type TicketFieldsDto,
+  type TimestampField,
+} from './dto/ticket-fields.dto.js';
 import type { Ticket } from './ticket.entity.js';
 
 /** What a write sets: the ticket minus the fields the service owns. */
@@ -50,7 +55,7 @@ export function applyTicketInput(
   ] as const) {
     if (input[field] !== undefined) (next as Record<string, unknown>)[field] = input[field];
   }
-  for (const field of ['created_at', 'first_response_at', 'resolved_at'] as const) {
+  for (const field of TIMESTAMP_FIELDS) {
     const value = time(field);
     if (value !== undefined) (next as Record<string, unknown>)[field] = value;
   }

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { VALIDATION_OPTIONS } from '../../common/validation.js';
 import { BulkTicketsDto } from './bulk-tickets.dto.js';
 import { parseTimestamp } from '../../common/time.js';
-import { PARSED_TIMESTAMPS, TicketFieldsDto, type TimestampField } from './ticket-fields.dto.js';
+import { PARSED_TIMESTAMPS, TicketFieldsDto, TIMESTAMP_FIELDS } from './ticket-fields.dto.js';
 
 /** The decorators alone: what BulkTicketsDto.accept must agree with whenever it answers. */
 const decorators = new ValidationPipe(VALIDATION_OPTIONS);
@@ -24,9 +24,8 @@ async function byDecorators(value: unknown): Promise<{ dto: unknown } | { refuse
  */
 function withInstants(dto: unknown): unknown {
   if (!(dto instanceof BulkTicketsDto)) return dto;
-  const fields: TimestampField[] = ['created_at', 'first_response_at', 'resolved_at'];
   for (const ticket of dto.tickets) {
-    const given = fields.filter((f) => typeof ticket[f] === 'string');
+    const given = TIMESTAMP_FIELDS.filter((f) => typeof ticket[f] === 'string');
     if (given.length > 0)
       ticket[PARSED_TIMESTAMPS] = Object.fromEntries(given.map((f) => [f, parseTimestamp(ticket[f]!, 'UTC')]));
   }

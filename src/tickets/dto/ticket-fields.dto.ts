@@ -15,12 +15,8 @@ import {
 // PATCH, where a left-out field keeps its value, and generated clients fill declared defaults in.
 
 /** The fields that hold timestamps. */
-export type TimestampField = 'created_at' | 'first_response_at' | 'resolved_at';
-const TIMESTAMP_FIELDS: readonly string[] = [
-  'created_at',
-  'first_response_at',
-  'resolved_at',
-] satisfies TimestampField[];
+export const TIMESTAMP_FIELDS = ['created_at', 'first_response_at', 'resolved_at'] as const;
+export type TimestampField = (typeof TIMESTAMP_FIELDS)[number];
 
 /**
  * The instants of a DTO's timestamps as `acceptTicketFields` read them while
@@ -167,7 +163,7 @@ export function acceptTicketFields(value: unknown): TicketFieldsDto | undefined 
   for (const key of Object.keys(fields)) {
     if (!Object.hasOwn(ACCEPTS, key)) return undefined;
     const field = fields[key];
-    if (typeof field === 'string' && TIMESTAMP_FIELDS.includes(key)) {
+    if (typeof field === 'string' && (TIMESTAMP_FIELDS as readonly string[]).includes(key)) {
       const instant = parseTimestamp(field, 'UTC');
       if (instant === null) return undefined;
       (parsed ??= {})[key as TimestampField] = instant;
