@@ -5,13 +5,14 @@ import copyStreams from 'pg-copy-streams';
 import Cursor from 'pg-cursor';
 import { PgliteWireServer } from './pglite-wire-server.js';
 import { mulberry32 } from '../demo/random.js';
+import { replaySeed } from '../../test/support/replay-seed.js';
 
 const PASSWORD = 'random-spec-password';
 const OPERATIONS = 3_000;
 const CLIENTS_PER_POOL = 10;
 const OPERATION_TIMEOUT_MS = 20_000;
 /** Set WIRE_RANDOM_SEED to replay a failed run. */
-const SEED = Number(process.env.WIRE_RANDOM_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const SEED = replaySeed('WIRE_RANDOM_SEED');
 
 /**
  * Two pools of ten, as the app's write and analytics pools, run random
