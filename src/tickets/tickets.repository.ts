@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
@@ -22,8 +22,20 @@ export interface WriteOptions {
   readonly returning?: boolean;
 }
 
+/** Whether small writes may run as named statements (PostgreSQL; not Citus, not embedded): see `prepareWrite`. */
+export const PREPARED_WRITES = Symbol('PREPARED_WRITES');
+
+/**
+ * Writes of at most this many tickets run as a named statement with its
+ * generic plan; larger ones are planned for their size (the plan of a
+ * statement over arrays of one ticket need not suit ten thousand).
+ */
+const PREPARED_MAX_TICKETS = 100;
+
 /** A write's statement and its bound values (see TicketsRepository.prepareWrite). */
 export interface PreparedWrite {
+  /** The statement's name, when it runs as a named (prepared) one. */
+  readonly name?: string;
   readonly text: string;
   readonly values: unknown[];
   readonly returning: boolean;
@@ -96,6 +108,7 @@ export class TicketsRepository {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly config: AppConfig,
+    @Inject(PREPARED_WRITES) private readonly mayPrepare: boolean,
   ) {}
 
   /**
@@ -108,9 +121,13 @@ export class TicketsRepository {
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.db.transaction(async (manager) => {
       // Both timeouts are integers from the validated config; in one round trip with the staging table.
+      // A small write's named statement runs its generic plan (see prepareWrite): planned for arrays of
+      // ten rows, it reads tickets by primary key. The transaction's other statements are unnamed, and
+      // PostgreSQL plans those for their values whatever this says.
       await manager.query(
         `SELECT set_config('lock_timeout', '${this.config.writeLockTimeoutMs}ms', true),
-                set_config('statement_timeout', '${this.config.writeStatementTimeoutMs}ms', true);
+                set_config('statement_timeout', '${this.config.writeStatementTimeoutMs}ms', true)
+                ${this.mayPrepare ? `, set_config('plan_cache_mode', 'force_generic_plan', true)` : ''};
          ${STAGING_TABLE_SQL}`,
       );
       return work(manager);
@@ -182,13 +199,22 @@ export class TicketsRepository {
                    WHERE o.organization_id = $1::bigint AND o.id = ANY($2::uuid[])`,
             values: [organizationId, arrayText(replacedIds)],
           };
-    return { text, values: params.values, returning, replaced };
+    // The text depends on the options only (the rows are bound arrays), so a small write reuses the
+    // connection's parsed statement and its plan: parsing and planning the unnamed statement cost a
+    // single POST 0.39 ms of the 0.72 its write took on the server.
+    const name =
+      this.mayPrepare && rows.length <= PREPARED_MAX_TICKETS
+        ? `pulse_ticket_write${skipDuplicates ? '_skip' : ''}${returning ? '_returning' : ''}`
+        : undefined;
+    return { name, text, values: params.values, returning, replaced };
   }
 
   /** Runs a prepared write in the transaction of `manager`. */
-  async run(manager: EntityManager, { text, values, returning, replaced }: PreparedWrite): Promise<Ticket[]> {
+  async run(manager: EntityManager, { name, text, values, returning, replaced }: PreparedWrite): Promise<Ticket[]> {
     if (replaced) await manager.queryRunner!.query(replaced.text, replaced.values);
-    const { records } = await manager.queryRunner!.query(text, values, true);
+    // node-postgres takes a query config ({ name, text }) where TypeORM passes a string through.
+    const query = name ? ({ name, text } as unknown as string) : text;
+    const { records } = await manager.queryRunner!.query(query, values, true);
     if (!returning) return [];
     return (records as (Ticket & { sign: number })[]).flatMap(({ sign, ...ticket }) => (sign === 1 ? [ticket] : []));
   }

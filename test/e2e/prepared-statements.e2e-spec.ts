@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnalyticsRepository } from '../../src/analytics/analytics.repository.js';
@@ -6,6 +7,10 @@ import { DEFAULT_SLA_TARGETS } from '../../src/config/app-config.js';
 import { compileBacklog } from '../../src/metrics/query-compiler.js';
 import { compileQueue } from '../../src/metrics/queue.compiler.js';
 import type { CompiledQuery } from '../../src/metrics/sql-params.js';
+import { TICKET_CHANGES_TABLE } from '../../src/tickets/events/tickets-writing.event.js';
+import type { TicketState } from '../../src/tickets/ticket-rules.js';
+import type { Ticket } from '../../src/tickets/ticket.entity.js';
+import { TicketsRepository, type TicketRow } from '../../src/tickets/tickets.repository.js';
 import { Api } from '../support/http.js';
 import { buildTicket } from '../support/factories.js';
 import { newOrganizationId, startApp, tokenFor, type TestApp } from '../support/app.js';
@@ -125,6 +130,80 @@ describe('prepared analytics statements', () => {
         expect(backlog).toMatch(/\$1/);
         expect(backlog).toMatch(/Index Scan using ticket_rollups_pkey on ticket_rollups/);
         expect(backlog).not.toMatch(/Seq Scan/);
+      }),
+  );
+});
+
+describe('prepared ticket writes', () => {
+  const NOW = new Date('2025-06-01T12:00:00Z');
+  const state = (i: number): TicketState => ({
+    external_id: null,
+    status: 'open',
+    priority: (['low', 'medium', 'high', 'urgent'] as const)[i % 4],
+    channel: 'chat',
+    category: 'billing',
+    assignee_id: null,
+    sentiment_score: 0.3,
+    created_at: new Date(NOW.getTime() - i * 60_000),
+    first_response_at: null,
+    resolved_at: null,
+  });
+  const newRow = (i: number): TicketRow => ({ id: randomUUID(), state: state(i), before: null });
+
+  let server: TestApp;
+  beforeAll(async () => {
+    server = await startApp();
+  });
+  afterAll(() => server.close());
+
+  it.skipIf(CITUS)('run a small write as a named statement with its generic plan, a large one planned for its rows', async () => {
+    const tickets = server.app.get(TicketsRepository);
+    const organizationId = newOrganizationId();
+    const rolledBack = new Error('rolled back on purpose');
+    let prepared: { name: string; generic_plans: number; custom_plans: number }[] = [];
+    // Rolled back: the rows are written without the rollups' listener, which only a whole write runs.
+    await tickets
+      .transaction(async (manager) => {
+        await tickets.write(manager, organizationId, [newRow(0)], NOW, { returning: true });
+        await tickets.write(manager, organizationId, [newRow(1)], NOW, { returning: true });
+        await tickets.write(manager, organizationId, Array.from({ length: 101 }, (_, i) => newRow(i)), NOW, {
+          returning: true,
+        });
+        prepared = await manager.query(
+          `SELECT name, generic_plans::int, custom_plans::int FROM pg_prepared_statements
+           WHERE name LIKE 'pulse\\_ticket\\_write%'`,
+        );
+        throw rolledBack;
+      })
+      .catch((error: unknown) => {
+        if (error !== rolledBack) throw error;
+      });
+    // One name for both small writes (the connection may have run it before), no custom plan; the
+    // 101 tickets ran unnamed.
+    expect(prepared).toHaveLength(1);
+    expect(prepared[0]).toMatchObject({ name: 'pulse_ticket_write_returning', custom_plans: 0 });
+    expect(prepared[0]!.generic_plans).toBeGreaterThanOrEqual(2);
+  });
+
+  it.skipIf(CITUS)(
+    'find the tickets an update replaces by primary key in their generic plan',
+    { timeout: 120_000 },
+    () =>
+      onTicketMix('pulse_test_generic_writes', { count: 50_000, organizations: 31, resolved: 8 }, async (db) => {
+        await db.query(`CREATE TEMPORARY TABLE ${TICKET_CHANGES_TABLE} (sign smallint NOT NULL, LIKE tickets)`);
+        const { rows } = await db.query<Ticket>('SELECT * FROM tickets WHERE organization_id = 7 LIMIT 1');
+        const repository = new TicketsRepository(null as never, null as never, true);
+        const update = repository.prepareWrite(7, [{ id: rows[0]!.id, state: state(0), before: rows[0]! }], NOW, {
+          returning: true,
+        });
+        expect(update.name).toBeDefined();
+        const plan = await genericPlan(db, update);
+        expect(plan).toMatch(/\$1/);
+        expect(plan).toMatch(/Index Scan using tickets_pkey on tickets t/);
+        expect(plan).not.toMatch(/Seq Scan on tickets /);
+        // Larger writes are planned for their rows, unnamed.
+        const large = repository.prepareWrite(7, Array.from({ length: 101 }, (_, i) => newRow(i)), NOW);
+        expect(large.name).toBeUndefined();
       }),
   );
 });
