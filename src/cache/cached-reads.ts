@@ -9,7 +9,7 @@ import { forcedRecomputesKey } from '../rate-limit/forced-recomputes.js';
 import { callerTracker, limitKey } from '../rate-limit/rate-limit-keys.js';
 import { PRECOUNTED, RateLimiter } from '../rate-limit/rate-limiter.js';
 import { RedisHealth } from '../redis/redis-health.js';
-import { LUA_INCARNATION, defineScript } from '../redis/redis-script.js';
+import { defineScript, luaGenerationTag } from '../redis/redis-script.js';
 import { CacheInvalidator } from './cache-invalidator.service.js';
 import { CacheKeys } from './cache-keys.js';
 import { CachedExecutor, type CachedResult, type CacheOutcome, type ForcedAddress } from './cached-executor.service.js';
@@ -53,9 +53,7 @@ local n = redis.call('INCR', KEYS[1])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
 if n > tonumber(ARGV[2]) then return {n, ttl, false} end
-${LUA_INCARNATION}
-local tag = incarnation
-for i = 3, #KEYS do tag = tag .. '.' .. (redis.call('GET', KEYS[i]) or '0') end
+${luaGenerationTag(3)}
 local value = redis.call('GET', ARGV[3] .. tag)
 if value then redis.call('HINCRBY', KEYS[2], 'hits', 1) end
 return {n, ttl, value}`;
@@ -77,9 +75,7 @@ if tonumber(redis.call('GET', KEYS[2]) or '0') >= tonumber(ARGV[3]) then return 
 local f = redis.call('INCR', KEYS[2])
 local fttl = redis.call('PTTL', KEYS[2])
 if fttl < 0 then redis.call('PEXPIRE', KEYS[2], ARGV[1]); fttl = tonumber(ARGV[1]) end
-${LUA_INCARNATION}
-local tag = incarnation
-for i = 4, #KEYS do tag = tag .. '.' .. (redis.call('GET', KEYS[i]) or '0') end
+${luaGenerationTag(4)}
 return {n, ttl, tag, f, fttl}`;
 
 /**

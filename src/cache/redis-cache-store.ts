@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { ChainableCommander } from 'ioredis';
 import { RedisHealth } from '../redis/redis-health.js';
-import { LUA_INCARNATION, defineScript } from '../redis/redis-script.js';
+import { defineScript, luaGenerationTag } from '../redis/redis-script.js';
 import { CacheKeys } from './cache-keys.js';
 import type { Scope } from './cache-scopes.js';
 import { CacheStore } from './cache-store.js';
@@ -21,9 +21,7 @@ return 0`;
  * step as the generations (see README: failover).
  */
 const LOOKUP_SCRIPT = `
-${LUA_INCARNATION}
-local tag = incarnation
-for i = 2, #KEYS do tag = tag .. '.' .. (redis.call('GET', KEYS[i]) or '0') end
+${luaGenerationTag(2)}
 local value = redis.call('GET', ARGV[1] .. tag)
 if value then redis.call('HINCRBY', KEYS[1], 'hits', 1) end
 return {tag, value}`;
@@ -34,9 +32,7 @@ return {tag, value}`;
  * when no generation is asked for, so the incarnation is always that slot's.
  */
 const GENERATIONS_SCRIPT = `
-${LUA_INCARNATION}
-local tag = incarnation
-for i = 2, #KEYS do tag = tag .. '.' .. (redis.call('GET', KEYS[i]) or '0') end
+${luaGenerationTag(2)}
 return tag`;
 
 /**

@@ -5,7 +5,20 @@ import type { RedisClient } from './redis-client.js';
  * server running the script: on a cluster, the master that owns the keys'
  * slot now. A restarted server, or a replica that took over, has another.
  */
-export const LUA_INCARNATION = `local incarnation = string.sub(string.match(redis.call('INFO', 'server'), 'run_id:(%x+)'), 1, 12)`;
+const LUA_INCARNATION = `local incarnation = string.sub(string.match(redis.call('INFO', 'server'), 'run_id:(%x+)'), 1, 12)`;
+
+/**
+ * Lua that sets `tag` to the incarnation (above) followed by the generations
+ * stored at KEYS[first], KEYS[first + 1]… ('0' for one never bumped), read
+ * with one MGET however many there are (every key of a script is in one
+ * slot, so on a cluster too). The one way every script of the cache builds
+ * a tag.
+ */
+export const luaGenerationTag = (first: number) => `${LUA_INCARNATION}
+local tag = incarnation
+if #KEYS >= ${first} then
+  for _, generation in ipairs(redis.call('MGET', unpack(KEYS, ${first}))) do tag = tag .. '.' .. (generation or '0') end
+end`;
 
 /**
  * A Lua script on `client`, sent by its SHA1 (EVALSHA, with ioredis falling
