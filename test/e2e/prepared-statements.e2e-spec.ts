@@ -156,33 +156,59 @@ describe('prepared ticket writes', () => {
   });
   afterAll(() => server.close());
 
-  it.skipIf(CITUS)('run a small write as a named statement with its generic plan, a large one planned for its rows', async () => {
-    const tickets = server.app.get(TicketsRepository);
-    const organizationId = newOrganizationId();
-    const rolledBack = new Error('rolled back on purpose');
-    let prepared: { name: string; generic_plans: number; custom_plans: number }[] = [];
-    // Rolled back: the rows are written without the rollups' listener, which only a whole write runs.
-    await tickets
-      .transaction(async (manager) => {
-        await tickets.write(manager, organizationId, [newRow(0)], NOW, { returning: true });
-        await tickets.write(manager, organizationId, [newRow(1)], NOW, { returning: true });
-        await tickets.write(manager, organizationId, Array.from({ length: 101 }, (_, i) => newRow(i)), NOW, {
-          returning: true,
-        });
-        prepared = await manager.query(
-          `SELECT name, generic_plans::int, custom_plans::int FROM pg_prepared_statements
+  it.skipIf(CITUS)(
+    'run a small write as a named statement with its generic plan, a large one planned for its rows',
+    async () => {
+      const tickets = server.app.get(TicketsRepository);
+      const organizationId = newOrganizationId();
+      const rolledBack = new Error('rolled back on purpose');
+      let prepared: { name: string; generic_plans: number; custom_plans: number }[] = [];
+      // Rolled back: the rows are written without the rollups' listener, which only a whole write runs.
+      await tickets
+        .transaction(async (manager) => {
+          await tickets.write(manager, organizationId, [newRow(0)], NOW, { returning: true });
+          await tickets.write(manager, organizationId, [newRow(1)], NOW, { returning: true });
+          await tickets.write(
+            manager,
+            organizationId,
+            Array.from({ length: 101 }, (_, i) => newRow(i)),
+            NOW,
+            {
+              returning: true,
+            },
+          );
+          prepared = await manager.query(
+            `SELECT name, generic_plans::int, custom_plans::int FROM pg_prepared_statements
            WHERE name LIKE 'pulse\\_ticket\\_write%'`,
-        );
-        throw rolledBack;
-      })
-      .catch((error: unknown) => {
-        if (error !== rolledBack) throw error;
-      });
-    // One name for both small writes (the connection may have run it before), no custom plan; the
-    // 101 tickets ran unnamed.
-    expect(prepared).toHaveLength(1);
-    expect(prepared[0]).toMatchObject({ name: 'pulse_ticket_write_returning', custom_plans: 0 });
-    expect(prepared[0]!.generic_plans).toBeGreaterThanOrEqual(2);
+          );
+          throw rolledBack;
+        })
+        .catch((error: unknown) => {
+          if (error !== rolledBack) throw error;
+        });
+      // One name for both small writes (the connection may have run it before), no custom plan; the
+      // 101 tickets ran unnamed.
+      expect(prepared).toHaveLength(1);
+      expect(prepared[0]).toMatchObject({ name: 'pulse_ticket_write_returning', custom_plans: 0 });
+      expect(prepared[0]!.generic_plans).toBeGreaterThanOrEqual(2);
+    },
+  );
+
+  it('are all unnamed, planned for their values, when ANALYTICS_PREPARED_STATEMENTS is 0 (as behind PgBouncer)', async () => {
+    const off = await startApp({ ANALYTICS_PREPARED_STATEMENTS: '0' });
+    try {
+      const tickets = off.app.get(TicketsRepository);
+      expect(tickets.prepareWrite(newOrganizationId(), [newRow(0)], NOW, { returning: true }).name).toBeUndefined();
+      const mode = await tickets.transaction((manager) => manager.query('SHOW plan_cache_mode'));
+      expect(mode).toEqual([{ plan_cache_mode: 'auto' }]);
+    } finally {
+      await off.close();
+    }
+    // The default: on PostgreSQL a write's transaction runs its named statements' generic plans.
+    const mode = await server.app
+      .get(TicketsRepository)
+      .transaction((manager) => manager.query('SHOW plan_cache_mode'));
+    expect(mode).toEqual([{ plan_cache_mode: CITUS ? 'auto' : 'force_generic_plan' }]);
   });
 
   it.skipIf(CITUS)(
@@ -202,7 +228,11 @@ describe('prepared ticket writes', () => {
         expect(plan).toMatch(/Index Scan using tickets_pkey on tickets t/);
         expect(plan).not.toMatch(/Seq Scan on tickets /);
         // Larger writes are planned for their rows, unnamed.
-        const large = repository.prepareWrite(7, Array.from({ length: 101 }, (_, i) => newRow(i)), NOW);
+        const large = repository.prepareWrite(
+          7,
+          Array.from({ length: 101 }, (_, i) => newRow(i)),
+          NOW,
+        );
         expect(large.name).toBeUndefined();
       }),
   );
