@@ -5,7 +5,9 @@
  *   subscribe over 50 distinct subscriptions, and after they all leave;
  * - heap per socket, connected and subscribed;
  * - the same again (BENCH_CYCLES): what a leak would hold grows from one cycle to the next.
- * Every reading follows a forced GC, so what remains is held, not garbage.
+ * Every reading follows a forced GC, so what remains is held, not garbage. The RSS is also
+ * split (from /proc/<pid>/smaps) into the C allocator's main heap and the anonymous mappings:
+ * freed memory that malloc keeps shows in the first.
  *
  * The clients run in BENCH_CLIENT_PROCESSES (2) processes of their own, pinned with taskset to
  * BENCH_CLIENT_CPUS (1); the service to BENCH_SERVICE_CPUS (0).
@@ -130,6 +132,21 @@ async function main() {
 
   const readings = [];
   const rssOf = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${service.pid}/status`, 'utf8'))[1]) * 1024;
+  /**
+   * Where the RSS is, from /proc/<pid>/smaps: the C allocator's main heap (`[heap]`, grown by brk:
+   * what malloc keeps after a free when the top of that heap is still in use) and the anonymous
+   * mappings (V8's heap pages among them, which it unmaps when it shrinks).
+   */
+  const rssByKind = () => {
+    const sums = { malloc: 0, anonymous: 0 };
+    let kind = null;
+    for (const line of readFileSync(`/proc/${service.pid}/smaps`, 'utf8').split('\n')) {
+      const mapping = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (mapping) kind = mapping[1] === '[heap]' ? 'malloc' : mapping[1] === '' ? 'anonymous' : null;
+      else if (kind && line.startsWith('Rss:')) sums[kind] += Number(/(\d+) kB/.exec(line)[1]) * 1024;
+    }
+    return sums;
+  };
   async function reading(name) {
     const before = await inspector.memoryUsage();
     await inspector.collectGarbage();
@@ -141,6 +158,7 @@ async function main() {
       heapTotal: after.heapTotal,
       external: after.external,
       rss: rssOf(),
+      ...rssByKind(),
     });
     if (SNAPSHOTS)
       await inspector.heapSnapshot(`${SNAPSHOTS}/${readings.length}-${name.replaceAll(' ', '-')}.heapsnapshot`);
@@ -193,11 +211,13 @@ async function main() {
     `${SOCKETS} sockets (own token subjects) over ${SUBSCRIPTIONS} subscriptions, ${CYCLES} time(s); ` +
       `load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
   );
-  console.log('reading         heap (after GC)  heap before GC  heap reserved  external       RSS');
+  console.log(
+    'reading         heap (after GC)  heap before GC  heap reserved  external       RSS  of it: malloc heap  anonymous',
+  );
   for (const r of readings) {
     console.log(
       `${r.name.padEnd(15)} ${mb(r.heap).padStart(15)} ${mb(r.heapBeforeGc).padStart(15)} ${mb(r.heapTotal).padStart(14)} ` +
-        `${mb(r.external).padStart(9)} ${mb(r.rss).padStart(9)}`,
+        `${mb(r.external).padStart(9)} ${mb(r.rss).padStart(9)} ${mb(r.malloc).padStart(19)} ${mb(r.anonymous).padStart(10)}`,
     );
   }
   for (const [
