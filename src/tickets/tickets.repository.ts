@@ -122,8 +122,9 @@ export class TicketsRepository {
     return this.db.transaction(async (manager) => {
       // Both timeouts are integers from the validated config; in one round trip with the staging table.
       // A small write's named statement runs its generic plan (see prepareWrite): planned for arrays of
-      // ten rows, it reads tickets by primary key. The transaction's other statements are unnamed, and
-      // PostgreSQL plans those for their values whatever this says.
+      // ten rows, it reads tickets by primary key. So do the rollups' and sketches' prepared upserts
+      // (the sketches' takes the organization as a parameter, and under `auto` was planned anew on
+      // every write). The other statements are unnamed: PostgreSQL plans those for their values.
       await manager.query(
         `SELECT set_config('lock_timeout', '${this.config.writeLockTimeoutMs}ms', true),
                 set_config('statement_timeout', '${this.config.writeStatementTimeoutMs}ms', true)
