@@ -8,6 +8,13 @@ import { FAST_TIMESTAMPTZ_TYPES } from './timestamptz.js';
 
 export const ANALYTICS_CONNECTION = 'analytics';
 
+/**
+ * Nest token of `genericPlansAllowed`'s answer (DatabaseModule): whether the
+ * analytics reports, the ticket writes of a few tickets and the rollups'
+ * maintenance may run as prepared statements with generic plans.
+ */
+export const GENERIC_PLANS_ALLOWED = Symbol('GENERIC_PLANS_ALLOWED');
+
 /** The analytics connections' setting under which prepared statements reuse a generic plan. */
 export const GENERIC_PLANS = '-c plan_cache_mode=force_generic_plan';
 
@@ -21,7 +28,7 @@ export const GENERIC_PLANS = '-c plan_cache_mode=force_generic_plan';
  * at boot gets no prepared statements either: correct everywhere, only slower.
  */
 export function genericPlansAllowed(config: AppConfig): Promise<boolean> {
-  // Asked once per configuration: the analytics pool and the rollups' maintenance both need the answer at boot.
+  // Asked once per configuration: the analytics pool and GENERIC_PLANS_ALLOWED both need the answer at boot.
   let answer = askedFor.get(config);
   if (!answer) askedFor.set(config, (answer = askDatabase(config)));
   return answer;

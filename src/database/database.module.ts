@@ -1,8 +1,14 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config.js';
-import { ANALYTICS_CONNECTION, buildDataSourceOptions, genericPlansAllowed } from './database-options.js';
+import {
+  ANALYTICS_CONNECTION,
+  buildDataSourceOptions,
+  GENERIC_PLANS_ALLOWED,
+  genericPlansAllowed,
+} from './database-options.js';
 
+@Global()
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -16,5 +22,8 @@ import { ANALYTICS_CONNECTION, buildDataSourceOptions, genericPlansAllowed } fro
         buildDataSourceOptions(config, 'analytics', { genericPlans: await genericPlansAllowed(config) }),
     }),
   ],
+  // One answer for every user of prepared statements: the analytics pool above, ticket writes, rollups.
+  providers: [{ provide: GENERIC_PLANS_ALLOWED, inject: [AppConfig], useFactory: genericPlansAllowed }],
+  exports: [GENERIC_PLANS_ALLOWED],
 })
 export class DatabaseModule {}

@@ -1,12 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import type { EntityManager } from 'typeorm';
+import { GENERIC_PLANS_ALLOWED } from '../database/database-options.js';
 import { TICKETS_WRITING, TicketsWritingEvent } from '../tickets/events/tickets-writing.event.js';
 import { RollupsRepository } from './rollups.repository.js';
 import { SketchesRepository } from './sketches.repository.js';
-
-/** Whether the maintenance upserts may run as prepared statements (PostgreSQL; not Citus, not embedded). */
-export const PREPARED_MAINTENANCE = Symbol('PREPARED_MAINTENANCE');
 
 /**
  * Writes of at most this many staged rows (a ticket changed is two) run the
@@ -39,7 +37,8 @@ export class RollupsListener {
   constructor(
     private readonly rollups: RollupsRepository,
     private readonly sketches: SketchesRepository,
-    @Inject(PREPARED_MAINTENANCE) private readonly mayPrepare: boolean,
+    // Whether the maintenance upserts may run as prepared statements (PostgreSQL; not Citus, not embedded).
+    @Inject(GENERIC_PLANS_ALLOWED) private readonly mayPrepare: boolean,
   ) {}
 
   @OnEvent(TICKETS_WRITING, { suppressErrors: false })

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
+import { GENERIC_PLANS_ALLOWED } from '../database/database-options.js';
 import type { Filters } from '../metrics/dimensions.js';
 import { filterPredicates } from '../metrics/filters.js';
 import { SqlParams } from '../metrics/sql-params.js';
@@ -21,9 +22,6 @@ export interface WriteOptions {
   readonly skipDuplicates?: boolean;
   readonly returning?: boolean;
 }
-
-/** Whether small writes may run as named statements (PostgreSQL; not Citus, not embedded): see `prepareWrite`. */
-export const PREPARED_WRITES = Symbol('PREPARED_WRITES');
 
 /**
  * Writes of at most this many tickets run as a named statement with its
@@ -108,7 +106,8 @@ export class TicketsRepository {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly config: AppConfig,
-    @Inject(PREPARED_WRITES) private readonly mayPrepare: boolean,
+    // Whether small writes may run as named statements (PostgreSQL; not Citus, not embedded): see prepareWrite.
+    @Inject(GENERIC_PLANS_ALLOWED) private readonly mayPrepare: boolean,
   ) {}
 
   /**
