@@ -151,6 +151,7 @@ async function main() {
   const updatesBefore = await updatesSoFar();
   for (let round = 0; round < ROUNDS; round++) {
     const results = {};
+    const roundServed = {};
     // Alternate which organization goes first, so a drift over the run weighs on both.
     for (const side of round % 2 === 0 ? ['none', 'subscribed'] : ['subscribed', 'none']) {
       const cpuBefore = cpuMs();
@@ -159,17 +160,18 @@ async function main() {
       const timeAfter = await serviceTime();
       cpu[side] += cpuMs() - cpuBefore;
       all[side].push(...results[side]);
-      results[side].served = (timeAfter.seconds - timeBefore.seconds) / (timeAfter.count - timeBefore.count);
-      served[side].seconds += timeAfter.seconds - timeBefore.seconds;
-      served[side].count += timeAfter.count - timeBefore.count;
+      const [seconds, count] = [timeAfter.seconds - timeBefore.seconds, timeAfter.count - timeBefore.count];
+      roundServed[side] = seconds / count;
+      served[side].seconds += seconds;
+      served[side].count += count;
     }
     const p50 = (side) => quantile(results[side], 0.5);
     ratios.push(p50('subscribed') / p50('none'));
-    servedRatios.push(results.subscribed.served / results.none.served);
+    servedRatios.push(roundServed.subscribed / roundServed.none);
     console.log(
       `round ${round + 1}: p50 ${p50('none').toFixed(2)} ms without sockets, ${p50('subscribed').toFixed(2)} ms with ${SOCKETS}: ` +
-        `${ratios.at(-1).toFixed(3)}×; the service's own mean ${(results.none.served * 1000).toFixed(2)} against ` +
-        `${(results.subscribed.served * 1000).toFixed(2)} ms: ${servedRatios.at(-1).toFixed(3)}×`,
+        `${ratios.at(-1).toFixed(3)}×; the service's own mean ${(roundServed.none * 1000).toFixed(2)} against ` +
+        `${(roundServed.subscribed * 1000).toFixed(2)} ms: ${servedRatios.at(-1).toFixed(3)}×`,
     );
   }
   await sleep(1000);
