@@ -37,7 +37,7 @@ export class RealtimeService implements BeforeApplicationShutdown, OnModuleDestr
   private tickers = 0;
   private readonly data = new SubscriptionData<SubscriptionPayload>(
     (room) => this.subscriptionData(room),
-    (payload, socketIds) => this.sockets.emitLocal(socketIds, 'subscription_data', payload),
+    (payload, socketIds) => this.sockets.emitToSockets(socketIds, 'subscription_data', payload),
   );
 
   constructor(

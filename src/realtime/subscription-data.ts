@@ -2,9 +2,9 @@ import type { Room } from './subscription-rooms.js';
 
 /**
  * `subscription_data` is built once per room for all the sockets that asked
- * for it before the build started, and sent to them in one broadcast
- * (socket.io encodes it once, and sockets that have not read it yet hold one
- * copy between them). While a room's build runs, new requests wait for the
+ * for it before the build started, encoded once and written to each of them
+ * as text (SocketNamespace.emitToSockets: a copy a socket holds only until it
+ * has taken the write). While a room's build runs, new requests wait for the
  * next one: a build never answers a request made after it started, so a
  * subscribe made after a write sees the write, as every read does. However
  * many subscribes arrive, a room has at most one build running and one waiting.
