@@ -95,7 +95,11 @@ describe('socket memory', () => {
     expect(held.filter((ref) => ref.deref() !== undefined).length).toBeLessThanOrEqual(2);
   });
 
-  it('answers subscribes with text, not a pre-encoded frame', async () => {
+  /**
+   * Three connected sockets of a new organization, and the pre-encoded frame (or undefined)
+   * of every packet of `event` that engine.io is handed for them.
+   */
+  async function watchFrames(event: string) {
     const organizationId = newOrganizationId();
     const clients = Array.from({ length: 3 }, () => new TestSocket(server.url, tokenFor(organizationId, 'viewer')));
     await Promise.all(clients.map((c) => c.connected()));
@@ -103,11 +107,16 @@ describe('socket memory', () => {
     const frames: unknown[] = [];
     for (const socket of namespace.inspect().sockets.filter((s) => ids.has(s.id))) {
       socket.conn.on('packetCreate', (packet: { data?: unknown; options?: { wsPreEncodedFrame?: unknown } }) => {
-        if (typeof packet.data === 'string' && packet.data.includes('"subscription_data"')) {
+        if (typeof packet.data === 'string' && packet.data.includes(`"${event}"`)) {
           frames.push(packet.options?.wsPreEncodedFrame);
         }
       });
     }
+    return { organizationId, clients, frames };
+  }
+
+  it('answers subscribes with text, not a pre-encoded frame', async () => {
+    const { clients, frames } = await watchFrames('subscription_data');
     try {
       await Promise.all(clients.map((c) => c.emit('subscribe', SUBSCRIPTIONS[0])));
       await Promise.all(clients.map((c) => c.next('subscription_data')));
@@ -120,18 +129,7 @@ describe('socket memory', () => {
   });
 
   it('hands every socket of a room the same encoded frame of a broadcast', async () => {
-    const organizationId = newOrganizationId();
-    const clients = Array.from({ length: 3 }, () => new TestSocket(server.url, tokenFor(organizationId, 'viewer')));
-    await Promise.all(clients.map((c) => c.connected()));
-    const ids = new Set(clients.map((c) => c.socket.id));
-    const frames: unknown[] = [];
-    for (const socket of namespace.inspect().sockets.filter((s) => ids.has(s.id))) {
-      socket.conn.on('packetCreate', (packet: { data?: unknown; options?: { wsPreEncodedFrame?: unknown } }) => {
-        if (typeof packet.data === 'string' && packet.data.includes('"metric_update"')) {
-          frames.push(packet.options?.wsPreEncodedFrame);
-        }
-      });
-    }
+    const { organizationId, clients, frames } = await watchFrames('metric_update');
     try {
       await Promise.all(clients.map((c) => c.emit('subscribe', SUBSCRIPTIONS[0])));
       await new Api(server.url, tokenFor(organizationId, 'agent')).post(
