@@ -47,9 +47,9 @@ export class SocketNamespace {
    * subscribes does not leave its answers' memory behind: 5,000 sockets
    * subscribing got ~1,400 distinct answers of 36 KB, and as frames they grew
    * the C allocator's heap by 48 MB that stayed after the sockets left, as
-   * text by 7 MB (bench/socket-memory.mjs). Written through the socket's
-   * client as a room broadcast is, so socket.io's `onAnyOutgoing` listeners
-   * (Pulse has none) do not see it.
+   * text by 7 MB (bench/socket-memory.mjs). Written straight to each
+   * socket's client, without the call that tells socket.io's `onAnyOutgoing`
+   * listeners (Pulse has none): they do not see these messages.
    */
   emitToSockets<E extends keyof ServerToClientEvents>(
     socketIds: readonly string[],
