@@ -149,6 +149,7 @@ describe('prepared ticket writes', () => {
     resolved_at: null,
   });
   const newRow = (i: number): TicketRow => ({ id: randomUUID(), state: state(i), before: null });
+  const manyRows = (n: number): TicketRow[] => Array.from({ length: n }, (_, i) => newRow(i));
 
   let server: TestApp;
   beforeAll(async () => {
@@ -168,15 +169,7 @@ describe('prepared ticket writes', () => {
         .transaction(async (manager) => {
           await tickets.write(manager, organizationId, [newRow(0)], NOW, { returning: true });
           await tickets.write(manager, organizationId, [newRow(1)], NOW, { returning: true });
-          await tickets.write(
-            manager,
-            organizationId,
-            Array.from({ length: 101 }, (_, i) => newRow(i)),
-            NOW,
-            {
-              returning: true,
-            },
-          );
+          await tickets.write(manager, organizationId, manyRows(101), NOW, { returning: true });
           prepared = await manager.query(
             `SELECT name, generic_plans::int, custom_plans::int FROM pg_prepared_statements
            WHERE name LIKE 'pulse\\_ticket\\_write%'`,
@@ -228,11 +221,7 @@ describe('prepared ticket writes', () => {
         expect(plan).toMatch(/Index Scan using tickets_pkey on tickets t/);
         expect(plan).not.toMatch(/Seq Scan on tickets /);
         // Larger writes are planned for their rows, unnamed.
-        const large = repository.prepareWrite(
-          7,
-          Array.from({ length: 101 }, (_, i) => newRow(i)),
-          NOW,
-        );
+        const large = repository.prepareWrite(7, manyRows(101), NOW);
         expect(large.name).toBeUndefined();
       }),
   );
